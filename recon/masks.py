@@ -1,0 +1,180 @@
+"""k-t sampling masks (frames, ky, kx), deterministic for a seed.
+
+R counts the phase-encode lines *outside* the ACS block: each frame samples round((ny - acs) / R) of them plus the
+`acs` central lines. The effective acceleration (all locations / sampled locations) is reported by `Mask`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import MaskError
+
+GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))  # 137.5 degrees: rotation between consecutive spokes and frames
+
+
+@dataclass
+class Mask:
+    kind: str
+    accel: float
+    acs: int
+    seed: int
+    array: np.ndarray  # (frames, ky, kx) bool
+
+    @property
+    def effective_accel(self) -> float:
+        return float(self.array.size / max(self.array.sum(), 1))
+
+    def describe(self) -> str:
+        return (f"{self.kind} R={self.accel:g} ACS={self.acs} seed={self.seed}: "
+                f"effective acceleration {self.effective_accel:.2f}")
+
+
+def acs_lines(ny: int, acs: int) -> np.ndarray:
+    start = ny // 2 - acs // 2
+    return np.arange(start, start + acs)
+
+
+def outer_lines(ny: int, acs: int) -> np.ndarray:
+    return np.setdiff1d(np.arange(ny), acs_lines(ny, acs))
+
+
+def lines_per_frame(ny: int, acs: int, accel: float) -> int:
+    available = ny - acs
+    if accel < 1:
+        raise MaskError(f"acceleration R={accel} must be at least 1.")
+    if acs < 0 or acs >= ny:
+        raise MaskError(f"ACS={acs} lines must be between 0 and the number of phase-encode lines ({ny}) minus 1.")
+    if accel > available:
+        raise MaskError(f"acceleration R={accel} is larger than the {available} phase-encode lines outside the ACS; "
+                        f"choose R <= {available}.")
+    return max(1, int(round(available / accel)))
+
+
+def rows_to_mask(rows: np.ndarray, nx: int) -> np.ndarray:
+    """(frames, ky) line pattern broadcast along the fully sampled readout."""
+    return np.repeat(rows[:, :, None], nx, axis=2)
+
+
+def kt_uniform(frames: int, ny: int, accel: float, acs: int) -> np.ndarray:
+    """Sheared lattice: every R-th line, offset by a shift coprime with R from frame to frame."""
+    step = int(round(accel))
+    shift = max(1, int(round(step * 0.382)))  # golden-ratio shear spreads the lattice in k-t
+    while np.gcd(shift, step) != 1:
+        shift += 1
+    rows = np.zeros((frames, ny), bool)
+    outer = outer_lines(ny, acs)
+    for t in range(frames):
+        rows[t, outer[(outer - t * shift) % step == 0]] = True
+    rows[:, acs_lines(ny, acs)] = True
+    return rows
+
+
+def interleaved(frames: int, ny: int, accel: float, acs: int, rng: np.random.Generator | None) -> np.ndarray:
+    """Time-interleaved: frame t takes lines r = t (mod R), so any R consecutive frames tile k-space.
+
+    With an rng (random variant) the outer lines are split at random into R groups, redrawn every R frames.
+    """
+    step = int(round(accel))
+    outer = outer_lines(ny, acs)
+    rows = np.zeros((frames, ny), bool)
+    for block in range(0, frames, step):
+        order = rng.permutation(outer.size) if rng is not None else np.arange(outer.size)
+        for t in range(block, min(block + step, frames)):
+            rows[t, outer[order[(t - block)::step]]] = True
+    rows[:, acs_lines(ny, acs)] = True
+    return rows
+
+
+def kt_gaussian(frames: int, ny: int, accel: float, acs: int, rng: np.random.Generator) -> np.ndarray:
+    """Variable-density random lines per frame, drawn from a Gaussian centred on k-space centre."""
+    n = lines_per_frame(ny, acs, accel)
+    outer = outer_lines(ny, acs)
+    weights = np.exp(-0.5 * ((outer - ny / 2) / (ny / 4)) ** 2)
+    rows = np.zeros((frames, ny), bool)
+    for t in range(frames):
+        rows[t, rng.choice(outer, n, replace=False, p=weights / weights.sum())] = True
+    rows[:, acs_lines(ny, acs)] = True
+    return rows
+
+
+def vista(frames: int, ny: int, accel: float, acs: int, rng: np.random.Generator, iterations: int = 60) -> np.ndarray:
+    """Variable-density incoherent spatiotemporal acquisition (after Ahmad et al., MRM 2015), simplified.
+
+    Points start on a jittered sheared lattice in (t, ky), warped to a Gaussian density along ky, then repel each
+    other (periodic in time) so that samples are spread evenly in k-t; finally each frame's points are snapped to
+    distinct free lines. The ACS block is added on top.
+    """
+    n = lines_per_frame(ny, acs, accel)
+    outer = outer_lines(ny, acs)
+    # initial lattice in the unit interval of "density-rank" u, warped to ky through the variable-density CDF
+    t = np.repeat(np.arange(frames), n).astype(float)
+    u = (np.tile(np.arange(n), frames) + (np.arange(frames * n) // n) * 0.618 + rng.uniform(-0.2, 0.2, frames * n)) / n
+    u = np.mod(u, 1.0)
+    for _ in range(iterations):
+        dt = t[:, None] - t[None, :]
+        dt = (dt + frames / 2) % frames - frames / 2
+        du = u[:, None] - u[None, :]
+        du = (du + 0.5) % 1.0 - 0.5
+        d2 = (dt / frames) ** 2 * 4 + du ** 2 + 1e-9  # time distance weighted so neighbours in t count
+        np.fill_diagonal(d2, np.inf)
+        force = (du / d2 ** 1.5).sum(axis=1)
+        u = np.mod(u + 0.02 / n ** 2 * np.clip(force, -n ** 2, n ** 2), 1.0)
+    density = np.exp(-0.5 * ((outer - ny / 2) / (ny / 3.5)) ** 2)
+    cdf = np.cumsum(density) / density.sum()
+    rows = np.zeros((frames, ny), bool)
+    for frame in range(frames):
+        targets = np.sort(np.searchsorted(cdf, u[t == frame]).clip(0, outer.size - 1))
+        for idx in targets:
+            free = np.flatnonzero(~rows[frame, outer])
+            rows[frame, outer[free[np.argmin(np.abs(free - idx))]]] = True
+    rows[:, acs_lines(ny, acs)] = True
+    return rows
+
+
+def radial(frames: int, ny: int, nx: int, accel: float) -> np.ndarray:
+    """Golden-angle pseudo-radial: spokes through the centre rasterised on the Cartesian grid, rotated by the
+    golden angle from spoke to spoke across frames. The number of spokes gives about 1/R of the grid per frame."""
+
+    def rasterise(angles: np.ndarray) -> np.ndarray:
+        grid = np.zeros((ny, nx), bool)
+        radius = np.arange(-max(ny, nx), max(ny, nx)) * 0.5
+        for a in angles:
+            ky = np.round(ny / 2 + radius * np.sin(a)).astype(int)
+            kx = np.round(nx / 2 + radius * np.cos(a)).astype(int)
+            keep = (ky >= 0) & (ky < ny) & (kx >= 0) & (kx < nx)
+            grid[ky[keep], kx[keep]] = True
+        return grid
+
+    target = 1.0 / accel
+    spokes = 1
+    while rasterise(np.arange(spokes) * GOLDEN_ANGLE).mean() < target and spokes < 4 * max(ny, nx):
+        spokes += 1
+    return np.stack([rasterise((t * spokes + np.arange(spokes)) * GOLDEN_ANGLE) for t in range(frames)])
+
+
+KINDS = ("vista", "kt-uniform", "kt-gaussian", "interleaved", "interleaved-random", "radial")
+
+
+def make_mask(kind: str, shape: tuple[int, int, int], accel: float, acs: int = 20, seed: int = 0) -> Mask:
+    """Mask of `kind` for (frames, ky, kx). ACS is ignored by `radial` (spokes sample the centre densely)."""
+    frames, ny, nx = shape
+    if kind not in KINDS:
+        raise MaskError(f"unknown mask kind '{kind}'; choose one of {', '.join(KINDS)} (or 'file' for the file's).")
+    rng = np.random.default_rng(seed)
+    if kind == "radial":
+        if accel < 1:
+            raise MaskError(f"acceleration R={accel} must be at least 1.")
+        return Mask(kind, accel, 0, seed, radial(frames, ny, nx, accel))
+    lines_per_frame(ny, acs, accel)  # validates R and ACS against the matrix
+    if kind == "vista":
+        rows = vista(frames, ny, accel, acs, rng)
+    elif kind == "kt-uniform":
+        rows = kt_uniform(frames, ny, accel, acs)
+    elif kind == "kt-gaussian":
+        rows = kt_gaussian(frames, ny, accel, acs, rng)
+    else:
+        rows = interleaved(frames, ny, accel, acs, rng if kind == "interleaved-random" else None)
+    return Mask(kind, accel, acs, seed, rows_to_mask(rows, nx))

@@ -1,0 +1,82 @@
+"""BART `pics` as an external peer (temporal total variation, or locally low rank), when `bart` is on PATH.
+
+The same k-space, mask and coil maps as every other method are handed over as .cfl files: BART dims
+(ky, kx, 1, coils, ..., time at dim 10). BART runs as one process, so the generator yields once at the end.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..cfl import read_cfl, write_cfl
+from ..errors import MethodError
+from . import register
+from .base import Iterate, Method, param
+
+TIME_DIM = 10
+
+
+def to_bart(array: np.ndarray) -> np.ndarray:
+    """(frames, coils, ky, kx) -> BART (ky, kx, 1, coils, 1, 1, 1, 1, 1, 1, frames)."""
+    frames, coils, ny, nx = array.shape
+    return array.transpose(2, 3, 1, 0).reshape(ny, nx, 1, coils, 1, 1, 1, 1, 1, 1, frames)
+
+
+def bart_pics(kspace: np.ndarray, sens: np.ndarray, regulariser: str, iterations: int) -> np.ndarray:
+    """Run `bart pics` and return the (frames, y, x) image."""
+    if shutil.which("bart") is None:
+        raise MethodError("BART is not installed; install it with `apt-get install bart` to use the bart-* methods.")
+    with tempfile.TemporaryDirectory(prefix="stdm-bart-") as tmp:
+        tmp = Path(tmp)
+        write_cfl(tmp / "k", to_bart(kspace))
+        write_cfl(tmp / "s", to_bart(sens[None])[..., 0])
+        cmd = ["bart", "pics", "-d0", "-S", "-i", str(iterations), "-R", regulariser, str(tmp / "k"), str(tmp / "s"),
+               str(tmp / "x")]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise MethodError(f"bart pics failed: {done.stderr.strip()[:300]}")
+        image = read_cfl(tmp / "x")  # (ky, kx[, ..., frames])
+    return np.ascontiguousarray(image.reshape(image.shape[0], image.shape[1], -1).transpose(2, 0, 1))
+
+
+@dataclass
+class BartPics(Method):
+    iterations: int = param(100, "iterations of BART's solver", min=1, max=2000)
+
+    def regulariser(self) -> str:
+        raise NotImplementedError
+
+    def iterate(self, problem):
+        kspace = problem.kspace.numpy() * problem.mask.numpy()[:, None]
+        image = bart_pics(kspace, problem.sens.numpy(), self.regulariser(), self.iterations)
+        image_t = torch.from_numpy(image.astype(np.complex64))
+        yield Iterate(1, 1, problem.to_output(image_t), {"residual": problem.op.residual(image_t, problem.kspace)})
+
+
+@register
+@dataclass
+class BartTemporalTV(BartPics):
+    name = "bart-ttv"
+    summary = "BART pics with temporal total variation (external peer; needs `bart`)."
+    lam: float = param(0.01, "temporal TV weight", min=0.0, max=10.0)
+
+    def regulariser(self) -> str:
+        return f"T:{1 << TIME_DIM}:0:{self.lam}"
+
+
+@register
+@dataclass
+class BartLocallyLowRank(BartPics):
+    name = "bart-llr"
+    summary = "BART pics with locally low-rank regularisation over 7x7 blocks (external peer; needs `bart`)."
+    lam: float = param(0.02, "locally-low-rank weight", min=0.0, max=10.0)
+
+    def regulariser(self) -> str:
+        return f"L:7:7:{self.lam}"
