@@ -100,34 +100,22 @@ def kt_gaussian(frames: int, ny: int, accel: float, acs: int, rng: np.random.Gen
     return rows
 
 
-def vista(frames: int, ny: int, accel: float, acs: int, rng: np.random.Generator, iterations: int = 60) -> np.ndarray:
-    """Variable-density incoherent spatiotemporal acquisition (after Ahmad et al., MRM 2015), simplified.
+def vista(frames: int, ny: int, accel: float, acs: int, rng: np.random.Generator) -> np.ndarray:
+    """VISTA-like variable-density incoherent spatiotemporal sampling (after Ahmad et al., MRM 2015), simplified.
 
-    Points start on a jittered sheared lattice in (t, ky), warped to a Gaussian density along ky, then repel each
-    other (periodic in time) so that samples are spread evenly in k-t; finally each frame's points are snapped to
-    distinct free lines. The ACS block is added on top.
+    Samples sit on a jittered lattice in (time, density rank) that is sheared by the golden ratio from frame to
+    frame, which spreads them evenly in k-t as VISTA's repulsion does, then are warped to ky through a Gaussian
+    variable-density CDF and snapped to distinct free lines. Ahmad's iterative Coulomb refinement is not
+    reproduced. The ACS block is added on top.
     """
     n = lines_per_frame(ny, acs, accel)
     outer = outer_lines(ny, acs)
-    # initial lattice in the unit interval of "density-rank" u, warped to ky through the variable-density CDF
-    t = np.repeat(np.arange(frames), n).astype(float)
-    u = (np.tile(np.arange(n), frames) + (np.arange(frames * n) // n) * 0.618 + rng.uniform(-0.2, 0.2, frames * n)) / n
-    u = np.mod(u, 1.0)
-    for _ in range(iterations):
-        dt = t[:, None] - t[None, :]
-        dt = (dt + frames / 2) % frames - frames / 2
-        du = u[:, None] - u[None, :]
-        du = (du + 0.5) % 1.0 - 0.5
-        d2 = (dt / frames) ** 2 * 4 + du ** 2 + 1e-9  # time distance weighted so neighbours in t count
-        np.fill_diagonal(d2, np.inf)
-        force = (du / d2 ** 1.5).sum(axis=1)
-        u = np.mod(u + 0.02 / n ** 2 * np.clip(force, -n ** 2, n ** 2), 1.0)
     density = np.exp(-0.5 * ((outer - ny / 2) / (ny / 3.5)) ** 2)
     cdf = np.cumsum(density) / density.sum()
     rows = np.zeros((frames, ny), bool)
     for frame in range(frames):
-        targets = np.sort(np.searchsorted(cdf, u[t == frame]).clip(0, outer.size - 1))
-        for idx in targets:
+        rank = np.mod((np.arange(n) + frame * 0.618034 + rng.uniform(-0.25, 0.25, n)) / n, 1.0)
+        for idx in np.sort(np.searchsorted(cdf, rank).clip(0, outer.size - 1)):
             free = np.flatnonzero(~rows[frame, outer])
             rows[frame, outer[free[np.argmin(np.abs(free - idx))]]] = True
     rows[:, acs_lines(ny, acs)] = True

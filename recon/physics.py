@@ -52,3 +52,11 @@ class CineOperator:
     def residual(self, x: torch.Tensor, kspace: torch.Tensor) -> float:
         """Relative data mismatch ||A x - y|| / ||y||."""
         return float(torch.linalg.vector_norm(self.forward(x) - kspace) / torch.linalg.vector_norm(kspace))
+
+
+def rss_image(kspace) -> "np.ndarray":
+    """Root-sum-of-squares magnitude (frames, y, x) of zero-filled coil images: a map-free preview of the data."""
+    import numpy as np
+
+    coil_images = ifft2c(torch.as_tensor(np.ascontiguousarray(kspace, np.complex64)))
+    return coil_images.abs().pow(2).sum(dim=1).sqrt().numpy()

@@ -1,0 +1,29 @@
+"""Reader for k-space files the engine loads; shows the zero-filled (root-sum-of-squares) cine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+
+from recon.io import load
+
+from ._layers import cine_layers
+
+
+def get_reader(path):
+    if isinstance(path, list) or not str(path).endswith((".h5", ".hdf5")):
+        return None
+    try:
+        with h5py.File(path, "r") as f:
+            if "kspace" not in f:
+                return None
+    except OSError:
+        return None
+    return read_kspace
+
+
+def read_kspace(path):
+    data = load(path)
+    data.reference = None  # show what was measured, not the reference
+    return cine_layers(data, Path(path).stem)

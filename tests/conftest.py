@@ -1,0 +1,26 @@
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from recon.phantom import simulate_cine
+
+
+def require_tool(name: str) -> None:
+    """Skip on a developer machine without `name`; fail in CI, which must install it."""
+    if shutil.which(name) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed but CI must provide it (.ci/run installs it)")
+        pytest.skip(f"{name} not installed")
+
+
+@pytest.fixture(scope="session")
+def small_cine():
+    """8 frames, 64 x 64, 4 coils: big enough for masks with 20 ACS lines, small enough to be quick."""
+    return simulate_cine(frames=8, size=64, coils=4, seed=123, snr=50.0)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from recon.errors import MaskError
+from recon.masks import KINDS, acs_lines, make_mask
+
+SHAPE = (12, 96, 80)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_mask_is_deterministic_and_bool(kind):
+    a = make_mask(kind, SHAPE, 8, 20, seed=3)
+    b = make_mask(kind, SHAPE, 8, 20, seed=3)
+    assert a.array.shape == SHAPE and a.array.dtype == bool
+    assert np.array_equal(a.array, b.array)
+    assert a.array.reshape(12, -1).any(axis=1).all()
+
+
+@pytest.mark.parametrize("kind", ["vista", "kt-gaussian", "interleaved-random"])
+def test_random_masks_change_with_the_seed(kind):
+    assert not np.array_equal(make_mask(kind, SHAPE, 8, 20, seed=1).array, make_mask(kind, SHAPE, 8, 20, seed=2).array)
+
+
+@pytest.mark.parametrize("kind", ["vista", "kt-uniform", "kt-gaussian", "interleaved", "interleaved-random"])
+@pytest.mark.parametrize("accel", [4, 8, 16])
+def test_cartesian_masks_count_r_outside_acs(kind, accel):
+    mask = make_mask(kind, SHAPE, accel, 20, seed=0)
+    rows = mask.array[:, :, 0]
+    assert rows[:, acs_lines(96, 20)].all(), "ACS lines must be sampled in every frame"
+    outside = rows.sum(axis=1) - 20
+    assert np.all(np.abs(outside - 76 / accel) <= 1)
+    assert np.array_equal(mask.array, np.repeat(rows[:, :, None], 80, axis=2)), "lines are fully sampled in kx"
+    assert mask.effective_accel == pytest.approx(mask.array.size / mask.array.sum())
+
+
+@pytest.mark.parametrize("kind", ["interleaved", "interleaved-random"])
+def test_interleaved_frames_tile_kspace(kind):
+    rows = make_mask(kind, SHAPE, 4, 16, seed=0).array[:, :, 0]
+    for start in range(0, 12, 4):
+        assert rows[start:start + 4].any(axis=0).all()
+
+
+def test_kt_uniform_is_a_sheared_lattice():
+    rows = make_mask("kt-uniform", SHAPE, 8, 0, seed=0).array[:, :, 0]
+    first = np.flatnonzero(rows[0])
+    assert np.all(np.diff(first) == 8)
+    assert not np.array_equal(rows[0], rows[1])
+
+
+def test_vista_spreads_samples_over_time_with_variable_density():
+    rows = make_mask("vista", SHAPE, 8, 20, seed=0).array[:, :, 0]
+    outer = np.setdiff1d(np.arange(96), acs_lines(96, 20))
+    assert rows[:, outer].any(axis=0).mean() > 0.6, "VISTA should visit most lines across frames"
+    near = np.abs(outer - 48) < 25
+    assert rows[:, outer[near]].mean() > 1.5 * rows[:, outer[~near]].mean(), "denser near the centre"
+    assert not np.array_equal(rows[0], rows[1])
+
+
+def test_radial_reaches_its_acceleration_and_rotates():
+    mask = make_mask("radial", SHAPE, 8, 20, seed=0)
+    assert 6.5 < mask.effective_accel <= 8.5
+    assert mask.array[:, 48, 40].all(), "every spoke passes through the centre"
+    assert not np.array_equal(mask.array[0], mask.array[1])
+
+
+def test_bad_mask_requests_are_explained():
+    with pytest.raises(MaskError, match="larger than"):
+        make_mask("vista", SHAPE, 200, 20)
+    with pytest.raises(MaskError, match="unknown mask kind"):
+        make_mask("spiral", SHAPE, 4, 20)
+    with pytest.raises(MaskError, match="at least 1"):
+        make_mask("kt-uniform", SHAPE, 0.5, 20)
+    with pytest.raises(MaskError, match="ACS"):
+        make_mask("vista", SHAPE, 4, 96)

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from recon import methods
+from recon.errors import MethodError
+from recon.masks import make_mask
+from recon.metrics import psnr
+from recon.pipeline import problem_for, reconstruct, undersample
+from tests.conftest import require_tool
+
+
+@pytest.fixture(scope="module")
+def vista8(small_cine):
+    measured, _ = undersample(small_cine, "vista", 8, 20, seed=0)
+    measured.reference = None
+    return problem_for(measured)
+
+
+def test_registry_lists_the_classical_methods():
+    assert {"zero-filled", "sense", "lps", "bart-ttv", "bart-llr"} <= set(methods.names())
+    with pytest.raises(MethodError, match="unknown method"):
+        methods.get("nope")
+    with pytest.raises(MethodError, match="no parameter"):
+        methods.create("lps", steps=3)
+    with pytest.raises(MethodError, match="outside"):
+        methods.create("sense", iterations=0)
+
+
+@pytest.mark.parametrize("name, params", [("zero-filled", {}), ("sense", {"iterations": 4}), ("lps", {"iterations": 5})])
+def test_methods_yield_iterates_of_the_right_shape(vista8, name, params):
+    iterates = list(methods.create(name, **params).iterate(vista8))
+    assert len(iterates) == iterates[-1].total and [i.step for i in iterates] == list(range(1, len(iterates) + 1))
+    for it in iterates:
+        assert it.image.shape == (8, 64, 64) and it.image.dtype == np.complex64
+        assert np.isfinite(it.image).all() and it.extras["residual"] >= 0
+
+
+def test_classical_methods_beat_zero_filled(small_cine, vista8):
+    ref = small_cine.reference
+    zf = psnr(methods.create("zero-filled").run(vista8).image, ref)
+    sense = psnr(methods.create("sense").run(vista8).image, ref)
+    lps = psnr(methods.create("lps").run(vista8).image, ref)
+    assert sense > zf + 1
+    assert lps > zf + 5, f"L+S {lps:.1f} dB vs zero-filled {zf:.1f} dB"
+
+
+def test_zero_filled_of_full_data_is_the_image(small_cine):
+    result = reconstruct(problem_for(small_cine), methods.create("zero-filled"), small_cine.reference)
+    assert result.metrics["psnr"] > 30
+
+
+def test_closing_the_generator_stops_work(vista8):
+    gen = methods.create("lps", iterations=50, tolerance=0).iterate(vista8)
+    first = next(gen)
+    gen.close()
+    assert first.step == 1
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def test_lps_stops_at_tolerance(vista8):
+    iterates = list(methods.create("lps", iterations=300, tolerance=0.01).iterate(vista8))
+    assert len(iterates) < 300 and iterates[-1].total == iterates[-1].step
+
+
+def test_single_coil_data_reconstruct(rng):
+    from recon.phantom import simulate_cine
+
+    cine = simulate_cine(frames=6, size=48, coils=1, seed=9)
+    measured, _ = undersample(cine, "kt-gaussian", 4, 12, seed=0)
+    result = reconstruct(problem_for(measured), methods.create("lps"), cine.reference)
+    zf = reconstruct(problem_for(measured), methods.create("zero-filled"), cine.reference)
+    assert result.metrics["psnr"] > zf.metrics["psnr"]
+
+
+@pytest.mark.parametrize("name", ["bart-ttv", "bart-llr"])
+def test_bart_peer_runs_on_the_same_problem(small_cine, vista8, name):
+    require_tool("bart")
+    image = methods.create(name, iterations=30).run(vista8).image
+    zf = methods.create("zero-filled").run(vista8).image
+    assert image.shape == zf.shape
+    assert psnr(image, small_cine.reference) > psnr(zf, small_cine.reference) + 3
+
+
+def test_file_mask_is_used_as_is(small_cine):
+    mask = make_mask("kt-uniform", (8, 64, 64), 4, 20).array
+    data = small_cine.with_mask(mask)
+    kept, info = undersample(data, "file")
+    assert np.array_equal(kept.mask, mask) and info["kind"] == "file"

@@ -1,0 +1,67 @@
+import numpy as np
+import torch
+
+from recon.masks import make_mask
+from recon.physics import CineOperator, fft2c, ifft2c
+from recon.problem import make_problem
+from recon.sens import normalise_maps
+
+
+def random_complex(shape, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.complex(torch.randn(shape, generator=g), torch.randn(shape, generator=g))
+
+
+def operator(frames=5, coils=3, n=32, seed=0):
+    sens = torch.from_numpy(normalise_maps(random_complex((coils, n, n), seed).numpy()))
+    mask = torch.rand((frames, n, n), generator=torch.Generator().manual_seed(seed)) < 0.4
+    return CineOperator(mask, sens)
+
+
+def test_fft_is_centred_orthonormal_and_inverted():
+    x = random_complex((3, 32, 32), 1)
+    assert torch.allclose(torch.linalg.vector_norm(fft2c(x)), torch.linalg.vector_norm(x), rtol=1e-5)
+    assert torch.allclose(ifft2c(fft2c(x)), x, atol=1e-5)
+    impulse = torch.zeros(32, 32, dtype=torch.complex64)
+    impulse[16, 16] = 1
+    assert torch.allclose(fft2c(impulse).abs(), torch.full((32, 32), 1 / 32.0))  # centre pixel -> flat k-space
+
+
+def test_forward_and_adjoint_are_adjoint():
+    op = operator()
+    x, y = random_complex((5, 32, 32), 2), random_complex((5, 3, 32, 32), 3)
+    lhs = torch.vdot(op.forward(x).flatten(), y.flatten())
+    rhs = torch.vdot(x.flatten(), op.adjoint(y).flatten())
+    assert abs(lhs - rhs) / abs(lhs) < 1e-5
+
+
+def test_maps_are_normalised():
+    maps = normalise_maps(random_complex((4, 16, 16), 4).numpy())
+    assert np.allclose((np.abs(maps) ** 2).sum(axis=0), 1, atol=1e-5)
+
+
+def test_hard_data_consistency_keeps_measured_samples_single_coil():
+    op = CineOperator(torch.rand(4, 32, 32) < 0.3, torch.ones(1, 32, 32, dtype=torch.complex64))
+    truth = random_complex((4, 32, 32), 5)
+    measured = op.forward(truth)
+    out = op.data_consistency(random_complex((4, 32, 32), 6), measured)
+    assert torch.allclose(op.forward(out), measured, atol=1e-5)
+    assert torch.allclose(op.data_consistency(out, measured, weight=1.0), out, atol=1e-5)
+    half = op.data_consistency(torch.zeros(4, 32, 32, dtype=torch.complex64), measured, weight=0.5)
+    assert torch.allclose(op.forward(half), 0.5 * measured, atol=1e-5)
+
+
+def test_espirit_combination_of_fully_sampled_data_matches_reference(small_cine):
+    problem = make_problem(small_cine)  # fully sampled: the adjoint is the SENSE combination
+    image = np.abs(problem.to_output(problem.zero_filled()))
+    ref = np.abs(small_cine.reference)
+    body = ref > 0.2 * ref.max()
+    assert np.median(np.abs(image[body] - ref[body]) / ref[body]) < 0.05
+
+
+def test_scale_comes_from_measured_data_only(small_cine):
+    mask = make_mask("vista", (8, 64, 64), 4, 20, seed=0).array
+    data = small_cine.with_mask(mask)
+    scale_with_ref = make_problem(data).scale
+    data.reference = data.reference * 1000
+    assert make_problem(data).scale == scale_with_ref
