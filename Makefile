@@ -22,6 +22,7 @@ test-all: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 bench: setup
+	$(BIN)/python benchmarks/phantom_speed.py
 	$(BIN)/python benchmarks/run.py
 
 clean:
