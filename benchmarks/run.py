@@ -34,8 +34,8 @@ BENCHMARK_SEEDS = (1000, 1001)
 CLASSICAL = ("zero-filled", "sense", "lps", "bart-ttv", "bart-llr")
 
 
-def cases(quick: bool):
-    for seed in BENCHMARK_SEEDS[:1] if quick else BENCHMARK_SEEDS:
+def cases(seeds, quick: bool):
+    for seed in seeds:
         yield f"phantom-{seed}", simulate_cine(frames=12, size=128, coils=8, seed=seed, snr=40.0)
     if not quick:
         yield "real-sax (simulated coils/phase/noise)", real_cine(coils=8, snr=40.0, seed=0)
@@ -53,7 +53,7 @@ def run_one(name: str, problem, reference):
 def benchmark(args) -> list[dict]:
     rows = []
     names = [m for m in args.methods if not m.startswith("bart") or shutil.which("bart")]
-    for case, cine in cases(args.quick):
+    for case, cine in cases(args.seeds, args.quick):
         for kind in args.masks:
             for accel in args.accels:
                 measured, info = undersample(cine, kind, accel, 20, seed=0)
@@ -124,6 +124,8 @@ def write_plot(rows: list[dict], path: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(BENCHMARK_SEEDS),
+                        help="phantom seeds (benchmark seeds are 1000-1099)")
     parser.add_argument("--methods", nargs="+", default=list(CLASSICAL))
     parser.add_argument("--masks", nargs="+", default=["vista", "kt-gaussian", "radial"])
     parser.add_argument("--accels", nargs="+", type=float, default=[8, 16, 24])

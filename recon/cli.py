@@ -1,4 +1,4 @@
-"""The `stdm` command: simulate, info, methods, recon. Bad input exits with code 2 and one line, never a traceback."""
+"""The `stdm` command: simulate, info, methods, recon, export. Bad input exits with code 2 and one line, never a traceback."""
 
 from __future__ import annotations
 
@@ -100,6 +100,8 @@ def cmd_recon(args) -> int:
 
     params = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
     method = methods.create(args.method, **params)
+    if args.dicom and Path(args.dicom).is_dir() and any(Path(args.dicom).iterdir()) and not args.overwrite:
+        raise ReconError(f"{args.dicom} already holds files; choose a new folder or add --overwrite.")
     data = load_input(args.input)
     reference = data.reference
     measured, mask_info = undersample(data, args.mask, args.accel, args.acs, args.seed)
@@ -133,7 +135,41 @@ def cmd_recon(args) -> int:
         print(f"  wrote {args.png}")
     if args.json:
         Path(args.json).write_text(json.dumps(info, indent=2, default=float))
+    if args.dicom:
+        write_dicom(args, measured.meta, result.image, info)
     return 0
+
+
+def write_dicom(args, meta, image, info) -> None:
+    from .io.dicom import Patient, export_cine
+
+    mask = info["mask"]
+    acceleration = f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}"
+    patient = Patient(name=args.patient_name, id=args.patient_id)
+    files = export_cine(image, meta, args.dicom, method=info["method"], parameters=info["parameters"],
+                        acceleration=acceleration, patient=patient, overwrite=args.overwrite,
+                        spacing=(args.spacing, args.spacing))
+    print(f"  wrote {len(files)} DICOM files to {args.dicom}")
+
+
+def cmd_export(args) -> int:
+    from .io import read_result
+
+    data, image, info = read_result(args.result)
+    info.setdefault("method", "recon")
+    info.setdefault("parameters", {})
+    info.setdefault("mask", {"kind": "unknown", "effective_accel": float("nan")})
+    write_dicom(args, data.meta, image, info)
+    return 0
+
+
+def add_dicom_options(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("--dicom", required=required, help="write the result as a DICOM cine series in this folder")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing DICOM folder")
+    parser.add_argument("--patient-name", default="Anonymous^Research", help="DICOM PatientName (default anonymous)")
+    parser.add_argument("--patient-id", default="STDM-ANON", help="DICOM PatientID (default anonymous)")
+    parser.add_argument("--spacing", type=float, default=1.0,
+                        help="pixel spacing in mm when the source has none (stated in ImageComments)")
 
 
 def build_parser(method: str | None = None) -> argparse.ArgumentParser:
@@ -172,9 +208,14 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     rec.add_argument("--png", help="also write a preview PNG")
     rec.add_argument("--json", help="also write the run's parameters, timing and metrics as JSON")
     rec.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_dicom_options(rec, required=False)
     if method is not None:
         add_method_options(rec, method)
     rec.set_defaults(func=cmd_recon)
+    exp = sub.add_parser("export", help="export a reconstruction (.h5 from `stdm recon`) as a DICOM cine")
+    exp.add_argument("result")
+    add_dicom_options(exp, required=True)
+    exp.set_defaults(func=cmd_export)
     return parser
 
 

@@ -25,3 +25,15 @@ def test_sample_cines_are_time_first_magnitude_layers():
     assert kind == "image" and data.shape == (12, 128, 128) and np.isrealobj(data)
     (real, _, _), = real_anatomy_cine()
     assert real.shape == (25, 156, 192)
+
+
+def test_writer_exports_a_layer_as_dicom_series(tmp_path):
+    import pydicom
+
+    from napari_stdm._writer import write_dicom
+
+    data = np.random.default_rng(0).uniform(0, 1, (5, 16, 20))
+    files = write_dicom(str(tmp_path / "series"), data, {"name": "lps vista R8", "scale": (1.0, 2.0, 1.5)})
+    assert len(files) == 5
+    ds = pydicom.dcmread(files[0])
+    assert [float(v) for v in ds.PixelSpacing] == [2.0, 1.5] and "lps vista R8" in ds.DerivationDescription
