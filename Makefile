@@ -23,7 +23,8 @@ test-all: setup
 
 bench: setup
 	$(BIN)/python benchmarks/phantom_speed.py
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --seeds 1000 --no-real --name classical_phantom
+	$(BIN)/python benchmarks/run.py --seeds --masks vista radial --name classical_real
 
 clean:
 	rm -rf $(OUT) .pytest_cache

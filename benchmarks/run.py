@@ -34,10 +34,10 @@ BENCHMARK_SEEDS = (1000, 1001)
 CLASSICAL = ("zero-filled", "sense", "lps", "bart-ttv", "bart-llr")
 
 
-def cases(seeds, quick: bool):
+def cases(seeds, real: bool):
     for seed in seeds:
         yield f"phantom-{seed}", simulate_cine(frames=12, size=128, coils=8, seed=seed, snr=40.0)
-    if not quick:
+    if real:
         yield "real-sax (simulated coils/phase/noise)", real_cine(coils=8, snr=40.0, seed=0)
 
 
@@ -53,7 +53,7 @@ def run_one(name: str, problem, reference):
 def benchmark(args) -> list[dict]:
     rows = []
     names = [m for m in args.methods if not m.startswith("bart") or shutil.which("bart")]
-    for case, cine in cases(args.seeds, args.quick):
+    for case, cine in cases(args.seeds, args.real):
         for kind in args.masks:
             for accel in args.accels:
                 measured, info = undersample(cine, kind, accel, 20, seed=0)
@@ -124,7 +124,9 @@ def write_plot(rows: list[dict], path: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", nargs="+", type=int, default=list(BENCHMARK_SEEDS),
+    parser.add_argument("--real", action=argparse.BooleanOptionalAction, default=True,
+                        help="include the real-anatomy cine (default yes; --quick leaves it out)")
+    parser.add_argument("--seeds", nargs="*", type=int, default=list(BENCHMARK_SEEDS),
                         help="phantom seeds (benchmark seeds are 1000-1099)")
     parser.add_argument("--methods", nargs="+", default=list(CLASSICAL))
     parser.add_argument("--masks", nargs="+", default=["vista", "kt-gaussian", "radial"])
@@ -132,7 +134,7 @@ def main(argv=None) -> int:
     parser.add_argument("--name", default="classical", help="results file stem in benchmarks/results/")
     args = parser.parse_args(argv)
     if args.quick:
-        args.masks = args.masks[:1]
+        args.masks, args.seeds, args.real = args.masks[:1], args.seeds[:1], False
     start = time.perf_counter()
     rows = benchmark(args)
     RESULTS.mkdir(exist_ok=True)
