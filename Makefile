@@ -24,7 +24,7 @@ test-all: setup
 bench: setup
 	$(BIN)/python benchmarks/phantom_speed.py
 	$(BIN)/python benchmarks/run.py --seeds 1000 --no-real --name classical_phantom
-	$(BIN)/python benchmarks/run.py --seeds --masks vista radial --name classical_real
+	$(BIN)/python benchmarks/run.py --seeds --masks vista --name classical_real
 
 clean:
 	rm -rf $(OUT) .pytest_cache
