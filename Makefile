@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: setup demo test test-all bench clean
+.PHONY: setup demo test test-all bench weights clean
 
 setup: $(VENV)/.installed
 
@@ -25,6 +25,17 @@ bench: setup
 	$(BIN)/python benchmarks/phantom_speed.py
 	$(BIN)/python benchmarks/run.py --seeds 1000 --no-real --name classical_phantom
 	$(BIN)/python benchmarks/run.py --seeds --masks vista --name classical_real
+
+# Default priors from phantom cines (seeds 10000+, disjoint from the sample (7) and benchmark seeds (1000-1099)).
+# The two models train side by side, one thread each, for at most WEIGHT_MINUTES of wall clock.
+WEIGHT_MINUTES ?= 60
+weights: setup
+	$(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
+	$(BIN)/stdm train --data data/train --planes both --preset small --steps 50000 --max-minutes $(WEIGHT_MINUTES) \
+		--threads 1 --quiet --out sample_data/stdm_yt_xt.safetensors & \
+	$(BIN)/stdm train --data data/train --planes xy --preset small --steps 50000 --max-minutes $(WEIGHT_MINUTES) \
+		--threads 1 --quiet --out sample_data/spatial_xy.safetensors; wait
+	mv sample_data/stdm_yt_xt.loss.png sample_data/spatial_xy.loss.png benchmarks/results/
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -1,4 +1,4 @@
-"""The `stdm` command: simulate, info, methods, recon, export. Bad input exits with code 2 and one line, never a traceback."""
+"""The `stdm` command: simulate, info, methods, recon, train, export. Bad input exits with code 2 and one line, never a traceback."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def cmd_simulate(args) -> int:
     from .phantom import simulate_cine
     from .samples import real_cine, sample_cine
 
+    if args.count > 1:
+        return simulate_folder(args)
     if args.sample:
         data = sample_cine()
     elif args.real_anatomy:
@@ -31,6 +33,39 @@ def cmd_simulate(args) -> int:
         data.sens = None
     write_native(args.out, data)
     print(f"wrote {args.out}: k-space {data.shape} (frames, coils, ky, kx), reference included. {data.meta.source}")
+    return 0
+
+
+def simulate_folder(args) -> int:
+    """Write `count` subjects, seeds seed .. seed+count-1; with --vary, frames (12-25) and breathing vary too."""
+    import numpy as np
+
+    from .io import write_native
+    from .phantom import simulate_cine
+
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed in range(args.seed, args.seed + args.count):
+        frames, breathing = args.frames, args.breathing
+        if args.vary:
+            frames, breathing = int(np.random.default_rng([seed, 1]).integers(12, 26)), None
+        data = simulate_cine(frames, args.size, args.coils, seed, args.snr, breathing)
+        data.sens = None
+        write_native(folder / f"phantom_{seed}.h5", data)
+    print(f"wrote {args.count} cines to {folder} (seeds {args.seed}-{args.seed + args.count - 1})")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .diffusion.train import TrainConfig, train, training_summary
+
+    cfg = TrainConfig(data=args.data, out=args.out, planes=args.planes, preset=args.preset, steps=args.steps,
+                      batch=args.batch, crop=args.crop or None, lr=args.lr, warmup=args.warmup,
+                      checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
+                      sigma_max=args.sigma_max, max_minutes=args.max_minutes)
+    out = train(cfg, progress=not args.quiet)
+    if int(__import__("os").environ.get("RANK", "0")) == 0:
+        print(f"wrote {out} {training_summary(out)}")
     return 0
 
 
@@ -188,6 +223,8 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     sim.add_argument("--real-anatomy", action="store_true",
                      help="the shipped real cine with simulated phase, coils and noise")
     sim.add_argument("--with-sens", action="store_true", help="also store the true coil maps")
+    sim.add_argument("--count", type=int, default=1, help="write COUNT subjects into the folder OUT")
+    sim.add_argument("--vary", action="store_true", help="with --count: vary frames (12-25) and breathing")
     sim.set_defaults(func=cmd_simulate)
 
     info = sub.add_parser("info", help="describe a k-space file")
@@ -212,6 +249,24 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     if method is not None:
         add_method_options(rec, method)
     rec.set_defaults(func=cmd_recon)
+    tr = sub.add_parser("train", help="train a plane prior (runs data-parallel under torchrun)")
+    tr.add_argument("--data", required=True, help="folder of fully sampled .h5 cines")
+    tr.add_argument("--planes", default="both", choices=["yt", "xt", "both", "xy"])
+    tr.add_argument("--preset", default="small", help="network size: tiny, small, base, paper")
+    tr.add_argument("--steps", type=int, default=10000)
+    tr.add_argument("--batch", type=int, default=32)
+    tr.add_argument("--crop", type=int, default=64, help="random crop of the spatial axis (0 = none)")
+    tr.add_argument("--lr", type=float, default=2e-4)
+    tr.add_argument("--warmup", type=int, default=500)
+    tr.add_argument("--sigma-max", type=float, default=50.0)
+    tr.add_argument("--checkpoint-every", type=int, default=1000)
+    tr.add_argument("--max-minutes", type=float, help="stop (and save) when this much time has passed")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--threads", type=int, help="torch CPU threads per process")
+    tr.add_argument("--out", required=True, help="model file (.safetensors); training state goes beside it")
+    tr.add_argument("--quiet", action="store_true")
+    tr.set_defaults(func=cmd_train)
+
     exp = sub.add_parser("export", help="export a reconstruction (.h5 from `stdm recon`) as a DICOM cine")
     exp.add_argument("result")
     add_dicom_options(exp, required=True)

@@ -1,0 +1,1 @@
+"""Score-based priors: VE-SDE, a compact U-Net, plane data sets, training and checkpoints."""

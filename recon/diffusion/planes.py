@@ -1,0 +1,105 @@
+"""Training planes cut from cines, with augmentations that respect the physics.
+
+Plane kinds: "yt" — for each x, the (t, y) plane; "xt" — for each y, the (t, x) plane; "xy" — each frame;
+"both" — y-t and x-t planes pooled (one shared spatiotemporal model). Each cine is normalised by the 99.5th
+percentile of its magnitude, the same rule the reconstruction applies to the zero-filled image of measured data.
+Planes are returned as float32 (2, H, W): real and imaginary parts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import DataError, ReconError
+
+PLANE_KINDS = ("yt", "xt", "both", "xy")
+
+
+def cine_planes(cine: np.ndarray, kind: str) -> list[np.ndarray]:
+    """Planes of one complex cine (frames, y, x): yt -> (x, t, y); xt -> (y, t, x); xy -> (t, y, x)."""
+    if kind == "yt":
+        return [cine.transpose(2, 0, 1)]
+    if kind == "xt":
+        return [cine.transpose(1, 0, 2)]
+    if kind == "both":
+        return cine_planes(cine, "yt") + cine_planes(cine, "xt")
+    if kind == "xy":
+        return [cine]
+    raise ReconError(f"plane kind '{kind}' unknown; choose one of {', '.join(PLANE_KINDS)} "
+                     "(k-space planes for GLDM come with the GLDM method).")
+
+
+def normalise(cine: np.ndarray) -> np.ndarray:
+    scale = np.percentile(np.abs(cine), 99.5)
+    if not np.isfinite(scale) or scale <= 0:
+        raise DataError("a training cine is all zeros or not finite.")
+    return (cine / scale).astype(np.complex64)
+
+
+def training_cine(path: Path) -> np.ndarray:
+    """A fully sampled cine image from a file: its reference, else the coil combination of full k-space."""
+    from ..io import load
+    from ..problem import make_problem
+
+    data = load(path)
+    if data.reference is not None:
+        return data.reference
+    if data.mask is not None and not data.mask.all():
+        raise DataError(f"{path} is undersampled and has no reference; y-t / x-t / x-y priors need fully sampled "
+                        "cines (GLDM's k-space priors are the ones that train on undersampled data).")
+    problem = make_problem(data)
+    return problem.to_output(problem.zero_filled())
+
+
+class PlaneSet:
+    """All planes of one kind from a folder of cines, grouped by plane size, sampled with augmentation."""
+
+    def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64):
+        self.kind, self.crop = kind, crop
+        self.groups: list[np.ndarray] = []  # each (n, t, a) complex64
+        for cine in cines:
+            self.groups.extend(cine_planes(normalise(cine), kind))
+        if not self.groups:
+            raise DataError("no training cines found.")
+        sizes = np.array([g.shape[0] for g in self.groups], float)
+        self.weights = sizes / sizes.sum()
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, kind: str, crop: int | None = 64) -> "PlaneSet":
+        files = sorted(p for p in Path(folder).glob("*.h5"))
+        if not files:
+            raise DataError(f"{folder} holds no .h5 cines; make some with `stdm simulate DIR --count N`.")
+        return cls([training_cine(p) for p in files], kind, crop)
+
+    def __len__(self) -> int:
+        return int(sum(g.shape[0] for g in self.groups))
+
+    def batch(self, size: int, rng: np.random.Generator) -> torch.Tensor:
+        """A batch from one randomly chosen group (same plane size), augmented."""
+        group = self.groups[rng.choice(len(self.groups), p=self.weights)]
+        planes = group[rng.integers(0, group.shape[0], size)]
+        return torch.from_numpy(augment(planes, rng, self.crop, temporal=self.kind != "xy"))
+
+
+def augment(planes: np.ndarray, rng: np.random.Generator, crop: int | None, temporal: bool) -> np.ndarray:
+    """Flips, time reversal and circular time shift (a cine is periodic), random global phase, intensity scale,
+    and a random crop of the spatial axis. planes: (n, t, a) complex -> (n, 2, t, a') float32."""
+    n = planes.shape[0]
+    if rng.random() < 0.5:
+        planes = planes[:, :, ::-1]
+    if temporal:
+        if rng.random() < 0.5:
+            planes = planes[:, ::-1]
+        planes = np.roll(planes, rng.integers(planes.shape[1]), axis=1)
+    elif rng.random() < 0.5:
+        planes = planes[:, ::-1]
+    if crop is not None and planes.shape[2] > crop:
+        start = rng.integers(0, planes.shape[2] - crop + 1)
+        planes = planes[:, :, start:start + crop]
+    phase = np.exp(1j * rng.uniform(0, 2 * np.pi, (n, 1, 1)))
+    scale = rng.uniform(0.7, 1.3, (n, 1, 1))
+    planes = planes * phase * scale
+    return np.ascontiguousarray(np.stack([planes.real, planes.imag], axis=1), dtype=np.float32)
