@@ -24,3 +24,18 @@ def small_cine():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A tiny spatiotemporal model trained for a few steps: enough to exercise the samplers, not to be good."""
+    from recon.diffusion.train import TrainConfig, train
+    from recon.io import write_native
+
+    folder = tmp_path_factory.mktemp("train")
+    for seed in (10000, 10001):
+        write_native(folder / f"c{seed}.h5", simulate_cine(frames=6, size=32, coils=1, seed=seed, snr=None))
+    out = folder / "tiny.safetensors"
+    train(TrainConfig(data=str(folder), out=str(out), preset="tiny", steps=4, batch=4, crop=None,
+                      checkpoint_every=4), progress=False)
+    return out

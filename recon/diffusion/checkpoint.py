@@ -23,6 +23,20 @@ class CheckpointError(ReconError):
     """A checkpoint is missing, corrupt, unsafe or does not match the code."""
 
 
+DEFAULT_MODELS = {"spatiotemporal": "stdm_yt_xt.safetensors", "spatial": "spatial_xy.safetensors"}
+
+
+def default_model_path(role: str) -> Path:
+    """The shipped weights for `role` ("spatiotemporal" or "spatial"), found in an installed wheel too."""
+    from importlib import resources
+
+    path = Path(str(resources.files("sample_data") / DEFAULT_MODELS[role]))
+    if not path.is_file():
+        raise CheckpointError(f"the default {role} model {path.name} is not installed; run `make weights` or pass "
+                              "a model file (--model).")
+    return path
+
+
 def save_model(path: str | Path, model: UNet, config: dict) -> Path:
     """Write weights + config (plane kind, SDE, preset, training data, code version)."""
     config = {**config, "architecture": "unet", "unet": model.config.to_dict(), "code_version": __version__}

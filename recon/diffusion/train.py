@@ -141,7 +141,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimiser.step()
         ema_update(ema, model, cfg.ema)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         bar.update(1)
         bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
         out_of_time = cfg.max_minutes is not None and time.perf_counter() - tic > 60 * cfg.max_minutes

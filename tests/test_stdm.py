@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import torch
+
+from recon import methods
+from recon.errors import MethodError
+from recon.phantom import simulate_cine
+from recon.pipeline import problem_for, undersample
+
+
+@pytest.fixture(scope="module")
+def single_coil_problem():
+    cine = simulate_cine(frames=6, size=32, coils=1, seed=77, snr=None)
+    measured, _ = undersample(cine, "vista", 4, 8, seed=0)
+    measured.reference = None
+    return problem_for(measured)
+
+
+@pytest.mark.parametrize("name", ["dstdm", "dstdm-seq", "stdm"])
+def test_hard_dc_preserves_measured_samples(single_coil_problem, tiny_model, name):
+    p = single_coil_problem
+    result = methods.create(name, model=str(tiny_model), steps=3).run(p)
+    x = torch.from_numpy(result.image) / p.scale
+    assert torch.allclose(p.op.forward(x), p.kspace, atol=1e-4 * float(p.kspace.abs().max()))
+    assert result.step == result.total == 3 and result.image.shape == (6, 32, 32)
+
+
+def test_same_seed_same_output_other_seed_other_output(single_coil_problem, tiny_model):
+    run = lambda seed: methods.create("dstdm", model=str(tiny_model), steps=2, seed=seed).run(single_coil_problem).image  # noqa: E731
+    assert np.array_equal(run(3), run(3))
+    assert not np.array_equal(run(3), run(4))
+
+
+def test_samples_give_an_uncertainty_map(single_coil_problem, tiny_model):
+    iterates = list(methods.create("dstdm", model=str(tiny_model), steps=2, samples=3).iterate(single_coil_problem))
+    last = iterates[-1]
+    assert last.total == 6 and [it.step for it in iterates] == [1, 2, 3, 4, 5, 6]
+    u = last.extras["uncertainty"]
+    assert u.shape == (6, 32, 32) and (u >= 0).all() and u.max() > 0
+    assert "uncertainty" not in iterates[0].extras
+
+
+def test_every_yield_is_after_dc_and_carries_the_residual(single_coil_problem, tiny_model):
+    for it in methods.create("stdm", model=str(tiny_model), steps=3, init="noise").iterate(single_coil_problem):
+        assert it.extras["residual"] < 1e-3 and np.isfinite(it.image).all()
+
+
+def test_closing_stops_the_sampler(single_coil_problem, tiny_model):
+    gen = methods.create("dstdm", model=str(tiny_model), steps=50).iterate(single_coil_problem)
+    assert next(gen).step == 1
+    gen.close()
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def test_wrong_model_kind_and_bad_init_are_explained(single_coil_problem, tiny_model):
+    with pytest.raises(MethodError, match="xy"):
+        methods.create("spatial", model=str(tiny_model)).run(single_coil_problem)
+    with pytest.raises(MethodError, match="init"):
+        methods.create("dstdm", model=str(tiny_model), init="magic").run(single_coil_problem)
+    with pytest.raises(MethodError, match="does not exist"):
+        methods.create("dstdm", model="/nonexistent.safetensors").run(single_coil_problem)
+
+
+def test_weighted_dc_runs_on_multicoil_data(small_cine, tiny_model):
+    measured, _ = undersample(small_cine, "vista", 8, 20, seed=0)
+    measured.reference = None
+    it = methods.create("dstdm", model=str(tiny_model), steps=2, dc_weight=0.5).run(problem_for(measured))
+    assert it.image.shape == (8, 64, 64) and np.isfinite(it.image).all()
