@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -24,6 +25,9 @@ def get_reader(path):
 
 
 def read_kspace(path):
+    """The measured (zero-filled) cine; the data ride along in the layer's metadata for the dock widget."""
     data = load(path)
-    data.reference = None  # show what was measured, not the reference
-    return cine_layers(data, Path(path).stem)
+    shown = replace(data, reference=None)  # show what was measured, not the reference
+    (image, meta, kind), = cine_layers(shown, Path(path).stem)
+    meta["metadata"]["napari_stdm_data"] = data
+    return [(image, meta, kind)]

@@ -1,0 +1,30 @@
+import os
+import shutil
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def require_xvfb():
+    """pytest-xvfb silently does nothing without Xvfb; in CI that must be a failure, not a skipped GUI."""
+    if shutil.which("Xvfb") is None and not os.environ.get("DISPLAY"):
+        if os.environ.get("CI"):
+            pytest.fail("Xvfb is missing: napari widget tests need it (scripts/setup.sh installs xvfb)")
+        pytest.skip("no display and no Xvfb")
+
+
+@pytest.fixture
+def widget(make_napari_viewer, monkeypatch):
+    import napari_stdm._widget as module
+
+    monkeypatch.setattr(module, "PREVIEW_INTERVAL_S", 0.0)  # every iterate reaches the layer in tests
+    errors = []
+    monkeypatch.setattr(module, "show_error", errors.append)
+    viewer = make_napari_viewer()
+    dock, w = viewer.window.add_plugin_dock_widget("napari-stdm", "Cine reconstruction")
+    w.errors = errors
+    return w
+
+
+def wait_idle(qtbot, widget, timeout=120_000):
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=timeout)
