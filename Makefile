@@ -31,9 +31,9 @@ bench: setup
 WEIGHT_MINUTES ?= 60
 weights: setup
 	$(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
-	$(BIN)/stdm train --data data/train --planes both --preset small --steps 50000 --max-minutes $(WEIGHT_MINUTES) \
+	$(BIN)/stdm train --data data/train --planes both --preset small --steps 50000 --lr 1e-3 --warmup 200 --max-minutes $(WEIGHT_MINUTES) \
 		--threads 1 --quiet --out sample_data/stdm_yt_xt.safetensors & \
-	$(BIN)/stdm train --data data/train --planes xy --preset small --steps 50000 --max-minutes $(WEIGHT_MINUTES) \
+	$(BIN)/stdm train --data data/train --planes xy --preset small --steps 50000 --lr 1e-3 --warmup 200 --max-minutes $(WEIGHT_MINUTES) \
 		--threads 1 --quiet --out sample_data/spatial_xy.safetensors; wait
 	mv sample_data/stdm_yt_xt.loss.png sample_data/spatial_xy.loss.png benchmarks/results/
 

@@ -87,10 +87,35 @@ def describe(data) -> list[str]:
     return lines
 
 
-def cmd_info(args) -> int:
-    from .io import load
+def load_options(args) -> dict:
+    return {"slice": args.slice, "frames_axis": args.frames_axis, "axes": args.axes, "key": args.key,
+            "crop_oversampling": args.crop_oversampling}
 
-    print("\n".join(describe(load(args.file))))
+
+def add_load_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("reading other layouts (docs/FORMATS.md)")
+    group.add_argument("--slice", type=int, help="slice to read from a multi-slice file")
+    group.add_argument("--frames-axis", type=int, help="which axis holds the frames when the format does not say")
+    group.add_argument("--axes", help="axis order of the stored k-space, e.g. tcyx (t frames, c coils, s slice)")
+    group.add_argument("--key", help="k-space variable to read (e.g. kspace_sub08, an .npz array name)")
+    group.add_argument("--crop-oversampling", action="store_true", help="remove 2x readout oversampling")
+
+
+def cmd_info(args) -> int:
+    from .errors import FileFormatError
+    from .io import detect, load
+    from .io.inspect import describe_file
+
+    path = Path(args.file)
+    if not path.exists():
+        raise FileFormatError(f"{path} does not exist; check the path.")
+    print("\n".join(describe_file(path, detect(path))))
+    try:
+        data = load(path, **load_options(args))
+    except FileFormatError as exc:  # e.g. a slice or the time axis must be chosen: say how, not fail
+        print(f"not read as a cine yet: {exc}")
+        return 0
+    print("\n".join(describe(data)))
     return 0
 
 
@@ -115,15 +140,15 @@ def add_method_options(parser: argparse.ArgumentParser, method: str) -> None:
                                help=f"{f.metadata.get('help', '')} (default {f.default})")
 
 
-def load_input(name: str):
+def load_input(args):
     from .io import load
     from .samples import real_cine, sample_cine
 
-    if name == "sample":
+    if args.input == "sample":
         return sample_cine()
-    if name == "real-sample":
+    if args.input == "real-sample":
         return real_cine()
-    return load(name)
+    return load(args.input, **load_options(args))
 
 
 def cmd_recon(args) -> int:
@@ -137,7 +162,7 @@ def cmd_recon(args) -> int:
     method = methods.create(args.method, **params)
     if args.dicom and Path(args.dicom).is_dir() and any(Path(args.dicom).iterdir()) and not args.overwrite:
         raise ReconError(f"{args.dicom} already holds files; choose a new folder or add --overwrite.")
-    data = load_input(args.input)
+    data = load_input(args)
     reference = data.reference
     measured, mask_info = undersample(data, args.mask, args.accel, args.acs, args.seed)
     measured.reference = None  # the method never sees it; it is put back into the output file below
@@ -160,7 +185,7 @@ def cmd_recon(args) -> int:
         print(f"  PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  NMSE {m['nmse']:.2e}  (magnitude, vs reference)")
     out = Path(args.out or f"{Path(args.input).stem}_{args.method}.h5")
     measured.reference = reference
-    write_result(out, measured, result.image, info)
+    write_result(out, measured, result.image, info, result.extras.get("uncertainty"))
     print(f"  wrote {out}")
     if args.png:
         title = f"{args.method}, {mask_info['kind']} R={args.accel:g}"
@@ -229,6 +254,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="describe a k-space file")
     info.add_argument("file")
+    add_load_options(info)
     info.set_defaults(func=cmd_info)
 
     sub.add_parser("methods", help="list methods and their parameters").set_defaults(func=cmd_methods)
@@ -246,6 +272,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     rec.add_argument("--json", help="also write the run's parameters, timing and metrics as JSON")
     rec.add_argument("--quiet", action="store_true", help="no progress bar")
     add_dicom_options(rec, required=False)
+    add_load_options(rec)
     if method is not None:
         add_method_options(rec, method)
     rec.set_defaults(func=cmd_recon)

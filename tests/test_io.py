@@ -35,7 +35,7 @@ def test_missing_and_non_hdf5_files(tmp_path):
     with pytest.raises(FileFormatError, match="does not exist"):
         load(tmp_path / "missing.h5")
     (tmp_path / "text.h5").write_text("hello")
-    with pytest.raises(FileFormatError, match="not an HDF5"):
+    with pytest.raises(FileFormatError, match="neither HDF5"):
         load(tmp_path / "text.h5")
     with pytest.raises(FileFormatError, match="folder"):
         load(tmp_path)
@@ -48,6 +48,7 @@ def test_missing_kspace_and_wrong_axes(tmp_path):
         load(tmp_path / "nokspace.h5")
     with h5py.File(tmp_path / "3d.h5", "w") as f:
         f["kspace"] = np.ones((4, 16, 16), np.complex64)
+        f.attrs["format"] = "napari-stdm"
     with pytest.raises(DataError, match="3 axes"):
         load(tmp_path / "3d.h5")
 

@@ -67,3 +67,12 @@ def test_weighted_dc_runs_on_multicoil_data(small_cine, tiny_model):
     measured.reference = None
     it = methods.create("dstdm", model=str(tiny_model), steps=2, dc_weight=0.5).run(problem_for(measured))
     assert it.image.shape == (8, 64, 64) and np.isfinite(it.image).all()
+
+
+def test_paper_predictor_sampler_also_keeps_measured_samples(single_coil_problem, tiny_model):
+    p = single_coil_problem
+    result = methods.create("dstdm", model=str(tiny_model), steps=3, sampler="predictor").run(p)
+    x = torch.from_numpy(result.image) / p.scale
+    assert torch.allclose(p.op.forward(x), p.kspace, atol=1e-4 * float(p.kspace.abs().max()))
+    with pytest.raises(MethodError, match="sampler"):
+        methods.create("dstdm", model=str(tiny_model), sampler="euler").run(p)

@@ -83,7 +83,7 @@ def test_bad_file_shows_an_error_and_stays_usable(qtbot, widget, tmp_path):
     widget.source.value = "k-space file"
     widget.file.value = bad
     widget.run()
-    assert widget.worker is None and widget.errors and "not an HDF5" in str(widget.errors[-1])
+    assert widget.worker is None and widget.errors and "neither HDF5" in str(widget.errors[-1])
     assert widget.run_button.enabled and widget.status.value.startswith("error")
 
 
