@@ -47,7 +47,7 @@ def load(path: str | Path, slice: int | None = None, frames_axis: int | None = N
 
     slice: which slice of a multi-slice file; frames_axis / axes: where time is when the format does not say;
     key: which k-space variable (CMRxRecon kspace_sub08, an .npz array); crop_oversampling: drop 2x readout
-    oversampling (CMRxRecon).
+    oversampling (CMRxRecon; ISMRMRD files are always cropped to their recon matrix).
     """
     path = Path(path)
     if not path.exists():
@@ -69,8 +69,9 @@ def load(path: str | Path, slice: int | None = None, frames_axis: int | None = N
         from .numpy_files import read_numpy
 
         return read_numpy(path, axes, slice, key)
-    raise FileFormatError(f"{path} is an ISMRMRD/OCMR file; reading those is not implemented yet in this version. "
-                          "Convert it to the native layout (docs/FORMATS.md).")
+    from .ismrmrd_reader import read_ismrmrd
+
+    return read_ismrmrd(path, slice)
 
 
 __all__ = ["detect", "load", "read_native", "read_result", "write_native", "write_result"]
