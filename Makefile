@@ -3,17 +3,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: setup demo test test-all bench weights clean
+.PHONY: setup demo test test-all bench weights screenshot clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml setup.cfg scripts/setup.sh
 	bash scripts/setup.sh
 
+# The main job: the bundled sample, VISTA R=8, reconstructed with dSTDM (and L+S to compare); results in out/;
+# napari opens with the dock widget and both results when a display exists.
 demo: setup
 	$(BIN)/stdm simulate $(OUT)/sample.h5 --sample
+	$(BIN)/stdm recon $(OUT)/sample.h5 --method dstdm --mask vista --accel 8 --acs 20 \
+		--out $(OUT)/sample_dstdm.h5 --png $(OUT)/sample_dstdm.png --json $(OUT)/sample_dstdm.json \
+		--dicom $(OUT)/sample_dstdm_dicom --overwrite
 	$(BIN)/stdm recon $(OUT)/sample.h5 --method lps --mask vista --accel 8 --acs 20 \
 		--out $(OUT)/sample_lps.h5 --png $(OUT)/sample_lps.png --json $(OUT)/sample_lps.json
+	@if [ -n "$$DISPLAY" ] && [ -z "$$CI" ]; then $(BIN)/python -m napari_stdm $(OUT)/sample_dstdm.h5 $(OUT)/sample_lps.h5; \
+	else echo "no display: napari not opened (results are in $(OUT)/)"; fi
 
 test: setup
 	$(BIN)/python -m pytest
@@ -23,6 +30,7 @@ test-all: setup
 
 bench: setup
 	$(BIN)/python benchmarks/phantom_speed.py
+	$(BIN)/python benchmarks/diffusion.py
 	$(BIN)/python benchmarks/run.py --seeds 1000 --no-real --name classical_phantom
 	$(BIN)/python benchmarks/run.py --seeds --masks vista --name classical_real
 
@@ -36,6 +44,9 @@ weights: setup
 	$(BIN)/stdm train --data data/train --planes xy --preset small --steps 50000 --lr 1e-3 --warmup 200 --max-minutes $(WEIGHT_MINUTES) \
 		--threads 1 --quiet --out sample_data/spatial_xy.safetensors; wait
 	mv sample_data/stdm_yt_xt.loss.png sample_data/spatial_xy.loss.png benchmarks/results/
+
+screenshot: setup
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshot.py dstdm
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -41,8 +41,8 @@ def cases(seeds, real: bool):
         yield "real-sax (simulated coils/phase/noise)", real_cine(coils=8, snr=40.0, seed=0)
 
 
-def run_one(name: str, problem, reference):
-    method = methods.create(name)
+def run_one(name: str, problem, reference, **params):
+    method = methods.create(name, **params)
     with PeakRSS() as peak:
         start = time.perf_counter()
         result = method.run(problem)

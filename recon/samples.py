@@ -11,6 +11,7 @@ from .data import CineData, CineMeta
 from .phantom import background_phase, coil_maps, multicoil_kspace, simulate_cine
 
 SAMPLE_SEED = 7  # the shipped synthetic sample; training seeds must never include it (nor benchmark seeds)
+BENCHMARK_SEEDS = range(1000, 1100)  # held out for benchmarks; default weights train on seeds >= 10000
 REAL_CINE_FILE = "giraf_sax_cine_data25.mat"
 
 

@@ -86,6 +86,7 @@ def test_tiny_training_lowers_the_loss(tmp_path):
     model, _, config = load_model(out)
     assert fixed_loss(model) < 0.8 * before
     assert config["training"]["steps_done"] == 150 and config["plane_kind"] == "both"
+    assert config["training"]["data_seeds"] == [10010, 10011]
     assert out.with_suffix(".loss.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -8,6 +8,7 @@ Planes are returned as float32 (2, H, W): real and imaginary parts.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -54,11 +55,24 @@ def training_cine(path: Path) -> np.ndarray:
     return problem.to_output(problem.zero_filled())
 
 
+def source_of(path: Path) -> str:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return str(f.attrs.get("source", path.name))
+
+
+def seeds_in(sources: list[str]) -> list[int]:
+    """Phantom seeds named in the sources ("synthetic phantom seed=N ..."), to prove they avoid benchmark seeds."""
+    return sorted(int(m.group(1)) for s in sources for m in [re.search(r"phantom seed=(\d+)", s)] if m)
+
+
 class PlaneSet:
     """All planes of one kind from a folder of cines, grouped by plane size, sampled with augmentation."""
 
-    def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64):
+    def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64, sources: list[str] | None = None):
         self.kind, self.crop = kind, crop
+        self.sources = sources or []
         self.groups: list[np.ndarray] = []  # each (n, t, a) complex64
         for cine in cines:
             self.groups.extend(cine_planes(normalise(cine), kind))
@@ -72,7 +86,7 @@ class PlaneSet:
         files = sorted(p for p in Path(folder).glob("*.h5"))
         if not files:
             raise DataError(f"{folder} holds no .h5 cines; make some with `stdm simulate DIR --count N`.")
-        return cls([training_cine(p) for p in files], kind, crop)
+        return cls([training_cine(p) for p in files], kind, crop, [source_of(p) for p in files])
 
     def __len__(self) -> int:
         return int(sum(g.shape[0] for g in self.groups))

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from ..errors import ReconError
 from .checkpoint import load_state, save_model, save_state
-from .planes import PlaneSet
+from .planes import PlaneSet, seeds_in
 from .sde import VESDE
 from .unet import PRESETS, UNet, parameter_count
 
@@ -90,6 +90,7 @@ def model_config(cfg: TrainConfig, data: PlaneSet, world_size: int, seconds: flo
         "sde": {"sigma_min": cfg.sigma_min, "sigma_max": cfg.sigma_max, "sigma_data": 0.5},
         "normalisation": "cine / 99.5th percentile of |image| (reconstruction: of |zero-filled| of measured data)",
         "training": {**asdict(cfg), "planes_in_pool": len(data), "processes": world_size,
+                     "data_files": len(data.sources), "data_seeds": seeds_in(data.sources),
                      "steps_done": steps_done, "seconds": round(seconds, 1), "ema_weights": True},
     }
 

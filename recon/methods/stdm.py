@@ -39,7 +39,8 @@ def cached_model(path: str):
 class DiffusionMethod(Method):
     steps: int = param(20, "reverse-diffusion steps (network passes per direction)", min=1, max=1000)
     model: str = param("", "model file (.safetensors); empty = the shipped default")
-    init: str = param("zero-filled", "start from 'zero-filled' + noise, or pure 'noise' at sigma_max")
+    init: str = param("zero-filled", "start from 'zero-filled' or 'lps' (an L+S reconstruction) + noise at "
+                                      "sigma_start, or pure 'noise' at sigma_max")
     sigma_start: float = param(1.0, "starting noise level for zero-filled initialisation", min=0.01, max=1000.0)
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
                              min=0.0, max=1.0)
@@ -96,7 +97,18 @@ class DiffusionMethod(Method):
             return noise * sde.sigma_max
         if self.init == "zero-filled":
             return problem.zero_filled() + noise * sigma0
-        raise MethodError(f"init '{self.init}' unknown; use 'zero-filled' or 'noise'.")
+        if self.init == "lps":
+            return self.warm_start(problem) + noise * sigma0
+        raise MethodError(f"init '{self.init}' unknown; use 'zero-filled', 'lps' or 'noise'.")
+
+    def warm_start(self, problem) -> torch.Tensor:
+        """L+S with its defaults, computed once per run and shared by every posterior sample."""
+        if getattr(self, "_warm", None) is None or self._warm[0] is not problem:
+            from .lps import LowRankPlusSparse
+
+            image = LowRankPlusSparse().run(problem).image
+            self._warm = (problem, torch.from_numpy(image) / problem.scale)
+        return self._warm[1]
 
     def sample(self, problem, model, sde, index: int):
         """Generator of (step, image) for one posterior sample."""
