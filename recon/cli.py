@@ -278,7 +278,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     rec.set_defaults(func=cmd_recon)
     tr = sub.add_parser("train", help="train a plane prior (runs data-parallel under torchrun)")
     tr.add_argument("--data", required=True, help="folder of fully sampled .h5 cines")
-    tr.add_argument("--planes", default="both", choices=["yt", "xt", "both", "xy"])
+    tr.add_argument("--planes", default="both", choices=["yt", "xt", "both", "xy", "kspace-global", "kspace-local"])
     tr.add_argument("--preset", default="small", help="network size: tiny, small, base, paper")
     tr.add_argument("--steps", type=int, default=10000)
     tr.add_argument("--batch", type=int, default=32)

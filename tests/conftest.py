@@ -39,3 +39,20 @@ def tiny_model(tmp_path_factory):
     train(TrainConfig(data=str(folder), out=str(out), preset="tiny", steps=4, batch=4, crop=None,
                       checkpoint_every=4), progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_gldm_models(tmp_path_factory):
+    """Tiny global and local k-space models trained for two steps from undersampled phantom acquisitions."""
+    from recon.diffusion.train import TrainConfig, train
+    from recon.io import write_native
+
+    folder = tmp_path_factory.mktemp("gldm")
+    write_native(folder / "c.h5", simulate_cine(frames=8, size=32, coils=2, seed=10200, snr=None))
+    paths = []
+    for kind in ("kspace-global", "kspace-local"):
+        out = folder / f"{kind}.safetensors"
+        train(TrainConfig(data=str(folder), out=str(out), planes=kind, preset="tiny", steps=2, batch=4, crop=None,
+                          sigma_max=4.0, checkpoint_every=2), progress=False)
+        paths.append(str(out))
+    return paths

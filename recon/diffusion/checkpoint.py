@@ -23,7 +23,8 @@ class CheckpointError(ReconError):
     """A checkpoint is missing, corrupt, unsafe or does not match the code."""
 
 
-DEFAULT_MODELS = {"spatiotemporal": "stdm_yt_xt.safetensors", "spatial": "spatial_xy.safetensors"}
+DEFAULT_MODELS = {"spatiotemporal": "stdm_yt_xt.safetensors", "spatial": "spatial_xy.safetensors",
+                  "gldm-global": "gldm_global.safetensors", "gldm-local": "gldm_local.safetensors"}
 
 
 def default_model_path(role: str) -> Path:

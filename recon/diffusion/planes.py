@@ -16,7 +16,8 @@ import torch
 
 from ..errors import DataError, ReconError
 
-PLANE_KINDS = ("yt", "xt", "both", "xy")
+PLANE_KINDS = ("yt", "xt", "both", "xy", "kspace-global", "kspace-local")
+KSPACE_KINDS = ("kspace-global", "kspace-local")
 
 
 def cine_planes(cine: np.ndarray, kind: str) -> list[np.ndarray]:
@@ -70,10 +71,11 @@ def seeds_in(sources: list[str]) -> list[int]:
 class PlaneSet:
     """All planes of one kind from a folder of cines, grouped by plane size, sampled with augmentation."""
 
-    def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64, sources: list[str] | None = None):
+    def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64, sources: list[str] | None = None,
+                 groups: list[np.ndarray] | None = None):
         self.kind, self.crop = kind, crop
         self.sources = sources or []
-        self.groups: list[np.ndarray] = []  # each (n, t, a) complex64
+        self.groups: list[np.ndarray] = list(groups or [])  # each (n, a, b) complex64, already normalised
         for cine in cines:
             self.groups.extend(cine_planes(normalise(cine), kind))
         if not self.groups:
@@ -86,6 +88,11 @@ class PlaneSet:
         files = sorted(p for p in Path(folder).glob("*.h5"))
         if not files:
             raise DataError(f"{folder} holds no .h5 cines; make some with `stdm simulate DIR --count N`.")
+        if kind in KSPACE_KINDS:
+            from ..gldm.training_data import folder_planes
+
+            planes = cls([], kind, None, [source_of(p) for p in files], groups=folder_planes(folder, kind))
+            return planes
         return cls([training_cine(p) for p in files], kind, crop, [source_of(p) for p in files])
 
     def __len__(self) -> int:
@@ -95,20 +102,23 @@ class PlaneSet:
         """A batch from one randomly chosen group (same plane size), augmented."""
         group = self.groups[rng.choice(len(self.groups), p=self.weights)]
         planes = group[rng.integers(0, group.shape[0], size)]
+        if self.kind in KSPACE_KINDS:  # k-space planes: only a global phase and scale keep the physics
+            return torch.from_numpy(augment(planes, rng, None, temporal=False, flips=False))
         return torch.from_numpy(augment(planes, rng, self.crop, temporal=self.kind != "xy"))
 
 
-def augment(planes: np.ndarray, rng: np.random.Generator, crop: int | None, temporal: bool) -> np.ndarray:
+def augment(planes: np.ndarray, rng: np.random.Generator, crop: int | None, temporal: bool,
+            flips: bool = True) -> np.ndarray:
     """Flips, time reversal and circular time shift (a cine is periodic), random global phase, intensity scale,
     and a random crop of the spatial axis. planes: (n, t, a) complex -> (n, 2, t, a') float32."""
     n = planes.shape[0]
-    if rng.random() < 0.5:
+    if flips and rng.random() < 0.5:
         planes = planes[:, :, ::-1]
     if temporal:
         if rng.random() < 0.5:
             planes = planes[:, ::-1]
         planes = np.roll(planes, rng.integers(planes.shape[1]), axis=1)
-    elif rng.random() < 0.5:
+    elif flips and rng.random() < 0.5:
         planes = planes[:, ::-1]
     if crop is not None and planes.shape[2] > crop:
         start = rng.integers(0, planes.shape[2] - crop + 1)

@@ -38,6 +38,6 @@ def create(name: str, **params) -> Method:
     return cls(**params)
 
 
-from . import bart, lps, sense, stdm, zero_filled  # noqa: E402,F401  (modules register themselves)
+from . import bart, gldm, lps, sense, stdm, zero_filled  # noqa: E402,F401  (modules register themselves)
 
 __all__ = ["Iterate", "Method", "param", "register", "get", "names", "create"]

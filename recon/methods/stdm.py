@@ -92,7 +92,7 @@ class DiffusionMethod(Method):
         return torch.complex(torch.randn(shape, generator=generator), torch.randn(shape, generator=generator))
 
     def start(self, problem, sde, sigma0: float, generator) -> torch.Tensor:
-        noise = self.complex_noise(problem.shape, generator) / 2 ** 0.5
+        noise = self.complex_noise(problem.shape, generator)  # std 1 per real channel, as in training
         if self.init == "noise":
             return noise * sde.sigma_max
         if self.init == "zero-filled":
@@ -129,7 +129,7 @@ class DiffusionMethod(Method):
             clean = problem.op.data_consistency(self.denoised(model, sde, x, sigma), problem.kspace, weight)
             yield i + 1, clean  # what a person should see: the data-consistent clean estimate
             direction = (x - clean) / sigma
-            fresh = self.complex_noise(x.shape, generator) / 2 ** 0.5
+            fresh = self.complex_noise(x.shape, generator)
             x = clean + sigma_next * ((1 - self.eta ** 2) ** 0.5 * direction + self.eta * fresh)
 
     def iterate(self, problem):
