@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: setup demo test test-all bench weights screenshot clean
+.PHONY: setup demo test test-all bench weights weights-gldm screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,16 @@ weights: setup
 	$(BIN)/stdm train --data data/train --planes xy --preset small --steps 50000 --lr 1e-3 --warmup 200 --max-minutes $(WEIGHT_MINUTES) \
 		--threads 1 --quiet --out sample_data/spatial_xy.safetensors; wait
 	mv sample_data/stdm_yt_xt.loss.png sample_data/spatial_xy.loss.png benchmarks/results/
+
+# GLDM's global and local k-space priors, from time-interleaved (R 4/8) acquisitions of the same phantoms only.
+GLDM_MINUTES ?= 20
+weights-gldm: setup
+	[ -d data/train ] || $(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
+	$(BIN)/stdm train --data data/train --planes kspace-global --preset small --steps 50000 --lr 1e-3 --warmup 200 \
+		--sigma-max 4 --max-minutes $(GLDM_MINUTES) --threads 1 --quiet --out sample_data/gldm_global.safetensors & \
+	$(BIN)/stdm train --data data/train --planes kspace-local --preset small --steps 50000 --lr 1e-3 --warmup 200 \
+		--sigma-max 4 --max-minutes $(GLDM_MINUTES) --threads 1 --quiet --out sample_data/gldm_local.safetensors; wait
+	mv sample_data/gldm_global.loss.png sample_data/gldm_local.loss.png benchmarks/results/
 
 screenshot: setup
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshot.py dstdm

@@ -91,8 +91,7 @@ class PlaneSet:
         if kind in KSPACE_KINDS:
             from ..gldm.training_data import folder_planes
 
-            planes = cls([], kind, None, [source_of(p) for p in files], groups=folder_planes(folder, kind))
-            return planes
+            return cls([], kind, crop, [source_of(p) for p in files], groups=folder_planes(folder, kind))
         return cls([training_cine(p) for p in files], kind, crop, [source_of(p) for p in files])
 
     def __len__(self) -> int:
@@ -103,7 +102,7 @@ class PlaneSet:
         group = self.groups[rng.choice(len(self.groups), p=self.weights)]
         planes = group[rng.integers(0, group.shape[0], size)]
         if self.kind in KSPACE_KINDS:  # k-space planes: only a global phase and scale keep the physics
-            return torch.from_numpy(augment(planes, rng, None, temporal=False, flips=False))
+            return torch.from_numpy(augment(planes, rng, self.crop, temporal=False, flips=False))
         return torch.from_numpy(augment(planes, rng, self.crop, temporal=self.kind != "xy"))
 
 

@@ -37,16 +37,16 @@ def cached_model(path: str):
 
 @dataclass
 class DiffusionMethod(Method):
-    steps: int = param(20, "reverse-diffusion steps (network passes per direction)", min=1, max=1000)
+    steps: int = param(40, "reverse-diffusion steps (network passes per direction)", min=1, max=1000)
     model: str = param("", "model file (.safetensors); empty = the shipped default")
     init: str = param("zero-filled", "start from 'zero-filled' or 'lps' (an L+S reconstruction) + noise at "
                                       "sigma_start, or pure 'noise' at sigma_max")
-    sigma_start: float = param(1.0, "starting noise level for zero-filled initialisation", min=0.01, max=1000.0)
+    sigma_start: float = param(0.1, "starting noise level for zero-filled initialisation", min=0.01, max=1000.0)
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
                              min=0.0, max=1.0)
     sampler: str = param("x0-dc", "'x0-dc': data consistency on the denoised estimate, then re-noise; "
                                   "'predictor': the paper's reverse-diffusion step with DC on the noisy state")
-    eta: float = param(0.5, "x0-dc: share of fresh noise when re-noising (0 = deterministic)", min=0.0, max=1.0)
+    eta: float = param(1.0, "x0-dc: share of fresh noise when re-noising (0 = deterministic)", min=0.0, max=1.0)
     samples: int = param(1, "independent posterior samples (> 1 gives an uncertainty map)", min=1, max=64)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
@@ -126,9 +126,10 @@ class DiffusionMethod(Method):
                 x = problem.op.data_consistency(x, problem.kspace, weight)
                 yield i + 1, x
                 continue
-            clean = problem.op.data_consistency(self.denoised(model, sde, x, sigma), problem.kspace, weight)
+            denoised = self.denoised(model, sde, x, sigma)
+            clean = problem.op.data_consistency(denoised, problem.kspace, weight)
             yield i + 1, clean  # what a person should see: the data-consistent clean estimate
-            direction = (x - clean) / sigma
+            direction = (x - denoised) / sigma  # the denoiser's noise estimate (not the DC correction)
             fresh = self.complex_noise(x.shape, generator)
             x = clean + sigma_next * ((1 - self.eta ** 2) ** 0.5 * direction + self.eta * fresh)
 
