@@ -16,6 +16,7 @@ import numpy as np
 
 from ..data import CineData, CineMeta
 from ..errors import FileFormatError
+from .readout import crop_readout
 
 KSPACE_KEYS = ("kspace_full", "kus", "kspace_sub04", "kspace_sub08", "kspace_sub10", "kspace_sub12", "kspace")
 MAT_V73_MAGIC = b"MATLAB 7.3 MAT-file"
@@ -47,16 +48,6 @@ def as_complex(array: np.ndarray) -> np.ndarray:
 def mask_key(kspace_name: str) -> list[str]:
     match = re.search(r"(\d+)$", kspace_name)
     return ([f"mask{match.group(1)}"] if match else []) + ["mask"]
-
-
-def crop_readout(kspace: np.ndarray) -> np.ndarray:
-    """Remove 2x readout oversampling: keep the central half of the image along x."""
-    from numpy.fft import fft, fftshift, ifft, ifftshift
-
-    nx = kspace.shape[-1]
-    image = fftshift(ifft(ifftshift(kspace, axes=-1), axis=-1, norm="ortho"), axes=-1)
-    image = image[..., nx // 4: nx // 4 + nx // 2]
-    return fftshift(fft(ifftshift(image, axes=-1), axis=-1, norm="ortho"), axes=-1).astype(np.complex64)
 
 
 def pick_slice(shape: tuple, slice_index: int | None, path: Path) -> int:

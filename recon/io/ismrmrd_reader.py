@@ -15,6 +15,7 @@ import numpy as np
 
 from ..data import CineData, CineMeta
 from ..errors import FileFormatError
+from .readout import crop_readout
 
 SKIP_FLAGS = (19, 22, 23, 28)  # noise measurement, phase correction, navigator, dummy scan (1-based bit numbers)
 PHYSIOLOGY_TICK_MS = 2.5
@@ -59,18 +60,6 @@ def imaging_rows(head) -> np.ndarray:
     for bit in SKIP_FLAGS:
         skip |= (head["flags"] >> np.uint64(bit - 1)) & np.uint64(1) == 1
     return ~skip
-
-
-def crop_oversampling(kspace: np.ndarray, recon_x: int) -> np.ndarray:
-    from numpy.fft import fft, fftshift, ifft, ifftshift
-
-    nx = kspace.shape[-1]
-    if recon_x >= nx:
-        return kspace
-    image = fftshift(ifft(ifftshift(kspace, axes=-1), axis=-1, norm="ortho"), axes=-1)
-    start = (nx - recon_x) // 2
-    image = image[..., start:start + recon_x]
-    return fftshift(fft(ifftshift(image, axes=-1), axis=-1, norm="ortho"), axes=-1).astype(np.complex64)
 
 
 def geometry(head, h: dict, recon_x: int) -> dict:
@@ -121,7 +110,7 @@ def read_ismrmrd(path: Path, slice_index: int | None = None, keep_oversampling: 
             np.add.at(counts, (frames_idx[sel], lines[sel]), 1)
     kspace /= np.maximum(counts, 1)[:, None, :, None]
     recon_x = nx if keep_oversampling else int(h["recon_x"])
-    kspace = crop_oversampling(kspace, recon_x)
+    kspace = crop_readout(kspace, recon_x)
     mask = np.repeat((counts > 0)[:, :, None], kspace.shape[-1], axis=2)
     geo = geometry(head, h, recon_x)
     stamps = head["physiology_time_stamp"][:, 0].astype(float) * PHYSIOLOGY_TICK_MS
