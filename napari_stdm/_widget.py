@@ -186,7 +186,8 @@ class ReconWidget(Container):
             self.metrics.value = (f"PSNR {final['psnr']:.2f} dB  SSIM {final['ssim']:.3f}  NMSE {final['nmse']:.2e}"
                                   f"  (R_eff {job.mask_info['effective_accel']:.2f})")
         self.status.value = f"done: {job.title}, {latest.step} steps"
-        self.preview.metadata["napari_stdm_result"] = {"job": job, "iterate": latest, "metrics": final}
+        self.preview.metadata["napari_stdm_result"] = {"title": job.title, "parameters": job.params,
+                                                       "mask": job.mask_info, "metrics": final}
         self.difference_button.enabled = job.reference is not None
         self.dicom_button.enabled = self.h5_button.enabled = True
 

@@ -33,8 +33,9 @@ def default_model_path(role: str) -> Path:
 
     path = Path(str(resources.files("sample_data") / DEFAULT_MODELS[role]))
     if not path.is_file():
-        raise CheckpointError(f"the default {role} model {path.name} is not installed; run `make weights` or pass "
-                              "a model file (--model).")
+        target = "make weights-gldm" if role.startswith("gldm") else "make weights"
+        raise CheckpointError(f"the default {role} model {path.name} is not installed; run `{target}` or pass "
+                              "a model file (--model, --global-model/--local-model).")
     return path
 
 
