@@ -8,8 +8,9 @@ from recon.diffusion.slicing import to_planes
 from recon.diffusion.unet import PRESETS
 from recon.samples import BENCHMARK_SEEDS, SAMPLE_SEED, sample_cine
 
-EXPECTED_KINDS = {"spatiotemporal": ("both", "yt", "xt"), "spatial": ("xy",)}
-SHIPPED = list(EXPECTED_KINDS)  # GLDM's k-space priors are not shipped yet (`make weights-gldm` trains them)
+EXPECTED_KINDS = {"spatiotemporal": ("both", "yt", "xt"), "spatial": ("xy",), "gldm-global": ("kspace-global",),
+                  "gldm-local": ("kspace-local",)}
+SHIPPED = list(EXPECTED_KINDS)
 
 
 @pytest.mark.parametrize("role", SHIPPED)
