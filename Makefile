@@ -36,7 +36,7 @@ bench: setup
 
 # Default priors from phantom cines (seeds 10000+, disjoint from the sample (7) and benchmark seeds (1000-1099)).
 # The two models train side by side, one thread each, for at most WEIGHT_MINUTES of wall clock.
-WEIGHT_MINUTES ?= 60
+WEIGHT_MINUTES ?= 50
 weights: setup
 	$(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
 	$(BIN)/stdm train --data data/train --planes both --preset small --steps 50000 --lr 1e-3 --warmup 200 --max-minutes $(WEIGHT_MINUTES) \
