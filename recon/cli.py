@@ -128,15 +128,21 @@ def cmd_methods(args) -> int:
     return 0
 
 
+def option_name(parser: argparse.ArgumentParser, field_name: str) -> str:
+    """--name, or --method-name when the recon command already uses --name (e.g. --seed is the mask seed)."""
+    option = f"--{field_name.replace('_', '-')}"
+    return f"--method-{option[2:]}" if option in parser._option_string_actions else option
+
+
 def add_method_options(parser: argparse.ArgumentParser, method: str) -> None:
     group = parser.add_argument_group(f"parameters of {method}")
     for f in fields(methods.get(method)):
         kind = type(f.default) if f.default is not MISSING else str
+        option = option_name(parser, f.name)
         if kind is bool:
-            group.add_argument(f"--{f.name.replace('_', '-')}", dest=f"param_{f.name}",
-                               action=argparse.BooleanOptionalAction, default=None)
+            group.add_argument(option, dest=f"param_{f.name}", action=argparse.BooleanOptionalAction, default=None)
         else:
-            group.add_argument(f"--{f.name.replace('_', '-')}", dest=f"param_{f.name}", type=kind, default=None,
+            group.add_argument(option, dest=f"param_{f.name}", type=kind, default=None,
                                help=f"{f.metadata.get('help', '')} (default {f.default})")
 
 

@@ -69,3 +69,16 @@ def test_nan_kspace_file_is_refused(tmp_path, cine_file):
         k[0, 0, 0, 0] = np.nan
         g["kspace"] = k
     assert main(["info", str(tmp_path / "nan.h5")]) == 2
+
+
+def test_diffusion_recon_from_the_command_line_with_uncertainty(cine_file, tmp_path, tiny_model):
+    import h5py
+
+    out = tmp_path / "d.h5"
+    assert main(["recon", str(cine_file), "--method", "dstdm", "--model", str(tiny_model), "--steps", "2",
+                 "--samples", "2", "--method-seed", "3", "--seed", "1", "--mask", "kt-gaussian", "--accel", "4",
+                 "--out", str(out), "--quiet"]) == 0
+    with h5py.File(out) as f:
+        assert f["uncertainty"].shape == (6, 64, 64)
+    _, _, info = read_result(out)
+    assert info["parameters"]["seed"] == 3 and info["mask"]["seed"] == 1
