@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -64,7 +65,7 @@ def cmd_train(args) -> int:
                       checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
                       sigma_max=args.sigma_max, max_minutes=args.max_minutes)
     out = train(cfg, progress=not args.quiet)
-    if int(__import__("os").environ.get("RANK", "0")) == 0:
+    if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {out} {training_summary(out)}")
     return 0
 
@@ -120,11 +121,13 @@ def cmd_info(args) -> int:
 
 
 def cmd_methods(args) -> int:
+    recon_parser = build_parser().recon_parser
     for name in methods.names():
         cls = methods.get(name)
         print(f"{name:12s} {cls.summary}")
         for f in fields(cls):
-            print(f"    --{f.name.replace('_', '-'):14s} {f.default!r:>8}  {f.metadata.get('help', '')}")
+            option = option_name(recon_parser, f.name)
+            print(f"    {option:16s} {f.default!r:>8}  {f.metadata.get('help', '')}")
     return 0
 
 
@@ -300,6 +303,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=cmd_train)
 
+    parser.recon_parser = rec  # `stdm methods` shows the option names `stdm recon` really takes
     exp = sub.add_parser("export", help="export a reconstruction (.h5 from `stdm recon`) as a DICOM cine")
     exp.add_argument("result")
     add_dicom_options(exp, required=True)

@@ -1,7 +1,6 @@
 """Spatiotemporal diffusion reconstruction (Wang et al., IEEE TCI 2025) and the spatial baseline.
 
-`dstdm`     parallel dual: from the same state, a y-t and an x-t reverse-diffusion predictor step (fresh noise each),
-            averaged, then data consistency.
+`dstdm`     parallel dual: from the same state, a y-t and an x-t step, averaged, then data consistency.
 `dstdm-seq` sequential dual: y-t step, then x-t step on its result, then data consistency.
 `stdm`      y-t only.
 `spatial`   x-y frames only (the baseline the paper argues against).

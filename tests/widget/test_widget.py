@@ -12,11 +12,6 @@ def set_params(widget, **values):
             w.value = values[w.name]
 
 
-def count_data_events(layer_holder):
-    counts = []
-    return counts
-
-
 def run_and_count_updates(qtbot, widget):
     updates = []
     widget.run()
