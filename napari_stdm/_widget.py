@@ -6,6 +6,7 @@ yields becomes layers on the main thread. No reconstruction maths here.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import MISSING, fields
@@ -21,6 +22,7 @@ from recon import methods
 from recon.masks import KINDS
 
 from ._job import SAMPLE_SOURCES, RunJob, load_source
+from ._memory import release_freed_memory
 from ._plot import ConvergencePlot
 
 FILE_SOURCE = "k-space file"
@@ -38,6 +40,13 @@ def parameter_widget(f):
                            options=options)
     widget.tooltip = f.metadata.get("help", "")
     return widget
+
+
+def iterate_job(job: RunJob):
+    """The worker's function. A plain function, not `job.iterate`: napari (0.6.5+) keeps every worker's function in
+    its task-status list for the viewer's lifetime, so a bound method would keep each run's data alive. The
+    generator's own reference to the job goes when it finishes."""
+    yield from job.iterate()
 
 
 class ReconWidget(Container):
@@ -67,6 +76,7 @@ class ReconWidget(Container):
         self.extend([self.difference_button, self.dicom_button, self.h5_button])
         self.worker = None
         self._failed = False
+        self._run_key = self._mask_key = ""
         self.job: RunJob | None = None
         self.result = None  # last finished Iterate
         self.preview = None
@@ -126,15 +136,33 @@ class ReconWidget(Container):
         except Exception as exc:  # noqa: BLE001 — every failure becomes a notification, never a traceback
             self.fail(exc)
             return
-        self.preview, self._latest, self.result, self._failed = None, None, None, False
+        self._run_key, self._mask_key = self.run_key(), self.mask_key()
+        self.preview = self.layer_with("napari_stdm_run", self._run_key)
+        self._latest, self.result, self._failed = None, None, False
+        if self.preview is not None:
+            self.preview.metadata.pop("napari_stdm_result", None)
         self.plot.clear()
         self.set_running(True)
         self.status.value = f"running {self.job.title}…"
-        self.worker = thread_worker(self.job.iterate, start_thread=False, ignore_errors=True)()
+        self.worker = thread_worker(iterate_job, start_thread=False, ignore_errors=True)(self.job)
         self.worker.yielded.connect(self.on_yielded)
         self.worker.errored.connect(self.fail)
         self.worker.finished.connect(self.on_finished)
         self.worker.start()
+
+    def run_key(self) -> str:
+        """Everything that determines a run's result: a run with the same key would give the same images."""
+        return json.dumps({"mask": self.mask_key(), "method": self.method.value, "params": self.parameter_values()},
+                          sort_keys=True, default=str)
+
+    def mask_key(self) -> str:
+        path = str(self.file.value) if self.source.value == FILE_SOURCE else None
+        return json.dumps([self.source.value, path, self.mask.value, self.accel.value, self.acs.value,
+                           self.seed.value])
+
+    def layer_with(self, key: str, value: str):
+        """The layer an earlier run with identical settings made, to be reused rather than duplicated."""
+        return next((layer for layer in self.viewer.layers if layer.metadata.get(key) == value), None)
 
     def cancel(self, *_):
         if self.worker is not None:
@@ -144,13 +172,21 @@ class ReconWidget(Container):
     def on_yielded(self, item):
         kind, value = item
         if kind == "mask":
-            self.viewer.add_image(value.astype(np.uint8), name=f"mask {self.job.title}", colormap="gray",
-                                  contrast_limits=(0, 1), visible=False)
+            self.show_mask(value.astype(np.uint8))
             return
         self._latest = value
         self.progress.max, self.progress.value = value.total, value.step
         if time.perf_counter() - self._last_preview >= PREVIEW_INTERVAL_S or value.step == value.total:
             self.show_iterate(value)
+
+    def show_mask(self, mask: np.ndarray):
+        layer = self.layer_with("napari_stdm_mask", self._mask_key)
+        if layer is not None:
+            layer.data = mask
+            return
+        job = self.job
+        self.viewer.add_image(mask, name=self.unique_name(f"mask {job.mask} R={job.accel:g}"), colormap="gray",
+                              contrast_limits=(0, 1), visible=False, metadata={"napari_stdm_mask": self._mask_key})
 
     def show_iterate(self, it):
         self._last_preview = time.perf_counter()
@@ -158,7 +194,8 @@ class ReconWidget(Container):
         if self.preview is None:
             limits = (0.0, float(np.percentile(magnitude, 99.5)) or 1.0)
             self.preview = self.viewer.add_image(magnitude, name=self.unique_name(self.job.title),
-                                                 contrast_limits=limits, metadata={"napari_stdm_run": True})
+                                                 contrast_limits=limits,
+                                                 metadata={"napari_stdm_run": self._run_key})
         else:
             self.preview.data = magnitude
         self.plot.show_history(self.job.history)
@@ -168,6 +205,7 @@ class ReconWidget(Container):
     def on_finished(self):
         worker, self.worker = self.worker, None
         self.set_running(False)
+        release_freed_memory()
         if worker is None or self._failed:
             return
         job, latest, cancelled = self.job, self._latest, worker.abort_requested

@@ -118,3 +118,21 @@ def test_runs_stay_as_layers_and_export(qtbot, widget, tmp_path):
     out = widget.save_h5(str(tmp_path / "r.h5"))
     _, image, info = read_result(out)
     assert image.shape == (12, 128, 128) and info["method"] == "sense" and info["metrics"]["psnr"] > 20
+
+
+def test_identical_runs_reuse_their_layers_and_finished_runs_free_their_data(qtbot, widget):
+    import gc
+    import weakref
+
+    widget.method.value = "zero-filled"
+    jobs = []
+    for seed in (1, 1, 2):
+        widget.seed.value = seed
+        widget.run()
+        wait_idle(qtbot, widget)
+        jobs.append(weakref.ref(widget.job))
+    names = [layer.name for layer in widget.viewer.layers]
+    assert names.count("zero-filled vista R=8") == 1 and "zero-filled vista R=8 [2]" in names
+    assert sum(name.startswith("mask vista R=8") for name in names) == 2
+    gc.collect()
+    assert [job() is not None for job in jobs] == [False, False, True], "finished runs still hold their data"
