@@ -46,12 +46,12 @@ weights: setup
 	mv sample_data/stdm_yt_xt.loss.png sample_data/spatial_xy.loss.png benchmarks/results/
 
 # GLDM's global and local k-space priors, from time-interleaved (R 4/8) acquisitions of the same phantoms only.
-GLDM_MINUTES ?= 20
+GLDM_MINUTES ?= 50
 weights-gldm: setup
 	[ -d data/train ] || $(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
-	$(BIN)/stdm train --data data/train --planes kspace-global --preset small --steps 50000 --lr 1e-3 --warmup 200 \
+	$(BIN)/stdm train --data data/train --planes kspace-global --preset small --steps 50000 --batch 8 --lr 1e-3 --warmup 200 \
 		--sigma-max 4 --max-minutes $(GLDM_MINUTES) --threads 1 --quiet --out sample_data/gldm_global.safetensors & \
-	$(BIN)/stdm train --data data/train --planes kspace-local --preset small --steps 50000 --lr 1e-3 --warmup 200 \
+	$(BIN)/stdm train --data data/train --planes kspace-local --preset small --steps 50000 --batch 8 --lr 1e-3 --warmup 200 \
 		--sigma-max 4 --max-minutes $(GLDM_MINUTES) --threads 1 --quiet --out sample_data/gldm_local.safetensors; wait
 	mv sample_data/gldm_global.loss.png sample_data/gldm_local.loss.png benchmarks/results/
 

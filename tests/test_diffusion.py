@@ -90,6 +90,26 @@ def test_tiny_training_lowers_the_loss(tmp_path):
     assert out.with_suffix(".loss.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_short_training_saves_trained_weights_not_the_initialisation(tmp_path):
+    """A fixed EMA decay of 0.999 left a short run's saved weights mostly at their random start."""
+    from recon.diffusion.checkpoint import load_state
+    from recon.diffusion.train import state_path
+
+    write_native(tmp_path / "10010.h5", simulate_cine(frames=6, size=32, coils=1, seed=10010, snr=None))
+    out = tmp_path / "m.safetensors"
+    config = TrainConfig(data=str(tmp_path), out=str(out), preset="tiny", steps=30, batch=4, crop=None, lr=2e-3,
+                         warmup=5)
+    assert config.ema == 0.999
+    train(config, progress=False)
+    torch.manual_seed(config.seed)
+    start = torch.nn.utils.parameters_to_vector(UNet(PRESETS["tiny"]).parameters())
+    trained = UNet(PRESETS["tiny"])
+    trained.load_state_dict(load_state(state_path(out))["model"])
+    trained = torch.nn.utils.parameters_to_vector(trained.parameters())
+    saved = torch.nn.utils.parameters_to_vector(load_model(out)[0].parameters())
+    assert torch.linalg.vector_norm(saved - trained) < 0.5 * torch.linalg.vector_norm(start - trained)
+
+
 def test_save_load_round_trip_is_exact(tmp_path):
     net = UNet(PRESETS["tiny"])
     torch.nn.init.normal_(net.conv_out.weight)

@@ -57,6 +57,12 @@ def state_path(out: Path) -> Path:
     return out.with_suffix(".state.pt")
 
 
+def ema_decay(decay: float, step: int) -> float:
+    """The EMA's decay at `step`, warmed up: with a fixed 0.999 a 168-step run kept 85 % of the random
+    initialisation in its saved weights."""
+    return min(decay, (1 + step) / (10 + step))
+
+
 def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
     with torch.no_grad():
         for e, p in zip(ema.parameters(), model.parameters()):
@@ -141,7 +147,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimiser.step()
-        ema_update(ema, model, cfg.ema)
+        ema_update(ema, model, ema_decay(cfg.ema, step))
         losses.append(float(loss.detach()))
         bar.update(1)
         bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
