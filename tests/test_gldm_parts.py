@@ -101,6 +101,22 @@ def test_gldm_runs_yields_and_keeps_the_last_iterate(interleaved_problem, tiny_g
     assert np.array_equal(again.run(interleaved_problem).image, iterates[-1].image)
 
 
+def test_gldm_scan_specific_mode_trains_copies_and_reports_progress(interleaved_problem, tiny_gldm_models):
+    from recon import methods
+    from recon.methods.stdm import cached_model
+
+    g, local = tiny_gldm_models
+    before = [p.clone() for p in cached_model(g)[0].parameters()]
+    iterates = list(methods.create("gldm", steps=2, global_model=g, local_model=local, rank=20, window=4,
+                                   finetune_seconds=1.0).iterate(interleaved_problem))
+    tuning = [it for it in iterates if it.step == 0]
+    assert tuning and {it.extras["finetune"].split()[0] for it in tuning} == {"kspace-global", "kspace-local"}
+    assert [it.step for it in iterates[len(tuning):]] == [1, 2] and np.isfinite(iterates[-1].image).all()
+    assert all(torch.equal(a, b) for a, b in zip(before, cached_model(g)[0].parameters())), "shared model changed"
+    plain = methods.create("gldm", steps=2, global_model=g, local_model=local, rank=20, window=4)
+    assert not np.array_equal(plain.run(interleaved_problem).image, iterates[-1].image)
+
+
 def test_gldm_refuses_image_models(interleaved_problem, tiny_gldm_models, tiny_model):
     from recon import methods
     from recon.errors import MethodError

@@ -15,6 +15,7 @@ import torch
 from ..data import CineData
 from ..io import load
 from ..masks import make_mask
+from ..physics import ifft2c
 from ..sens import espirit_maps
 from .kspace import ramp, to_weighted, weighted_scale
 from .merge import merge_frames
@@ -22,14 +23,22 @@ from .merge import merge_frames
 LOCAL_GROUP = 4
 
 
-def acquisition_planes(kspace: np.ndarray, mask: np.ndarray, kind: str, group: int = LOCAL_GROUP) -> np.ndarray:
-    """Weighted, normalised combined k-space planes (frames, ky, kx) from one undersampled acquisition."""
+def merged_weighted(kspace: np.ndarray, mask: np.ndarray, kind: str, sens: np.ndarray | None = None,
+                    group: int = LOCAL_GROUP) -> torch.Tensor:
+    """The weighted k-space (frames, ky, kx) of the coil-combined merged cine (`kind` global or local), not
+    normalised. `sens`: coil maps (coils, y, x); None = ESPIRiT maps from the acquisition itself."""
     merged = merge_frames(kspace, mask, None if kind == "kspace-global" else group).kspace
-    sens = torch.from_numpy(espirit_maps(kspace * mask[:, None], mask))
-    from ..physics import ifft2c
-
+    if sens is None:
+        sens = espirit_maps(kspace * mask[:, None], mask)
+    sens = torch.from_numpy(sens)
     combined = (sens.conj()[None] * ifft2c(torch.from_numpy(merged))).sum(dim=1)
-    k = to_weighted(combined, ramp(combined.shape[-2:]))
+    return to_weighted(combined, ramp(combined.shape[-2:]))
+
+
+def acquisition_planes(kspace: np.ndarray, mask: np.ndarray, kind: str, group: int = LOCAL_GROUP,
+                       sens: np.ndarray | None = None) -> np.ndarray:
+    """Weighted, normalised combined k-space planes (frames, ky, kx) from one undersampled acquisition."""
+    k = merged_weighted(kspace, mask, kind, sens, group)
     return (k / weighted_scale(k)).numpy().astype(np.complex64)
 
 
