@@ -59,6 +59,9 @@ class RunJob:
         self.mask_array = problem.mask.numpy()
         yield "mask", self.mask_array
         for it in method.iterate(problem):
+            if "finetune" in it.extras:  # progress of GLDM's scan-specific training, not an estimate
+                yield "iterate", it
+                continue
             quality = psnr(it.image, self.reference) if self.reference is not None else None
             self.history.append((it.step, it.extras.get("residual"), quality))
             yield "iterate", it

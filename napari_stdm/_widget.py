@@ -200,6 +200,9 @@ class ReconWidget(Container):
             self.preview.data = magnitude
         self.plot.show_history(self.job.history)
         step_metrics = self.job.history[-1][2] if self.job.history else None
+        if "finetune" in it.extras:  # GLDM's scan-specific mode trains before its first step
+            self.metrics.value = f"fine-tuning {it.extras['finetune']}"
+            return
         self.metrics.value = f"step {it.step}/{it.total}" + (f": PSNR {step_metrics:.2f} dB" if step_metrics else "")
 
     def on_finished(self):

@@ -136,3 +136,17 @@ def test_identical_runs_reuse_their_layers_and_finished_runs_free_their_data(qtb
     assert sum(name.startswith("mask vista R=8") for name in names) == 2
     gc.collect()
     assert [job() is not None for job in jobs] == [False, False, True], "finished runs still hold their data"
+
+
+def test_gldm_scan_specific_mode_shows_training_then_steps(qtbot, widget, tiny_gldm_models):
+    widget.method.value = "gldm"
+    widget.mask.value = "interleaved"
+    set_params(widget, steps=2, global_model=tiny_gldm_models[0], local_model=tiny_gldm_models[1], rank=20,
+               window=4, finetune_seconds=1.0)
+    shown, show = [], widget.show_iterate
+    widget.show_iterate = lambda it: (show(it), shown.append(widget.metrics.value))
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert widget.errors == [] and widget.status.value.startswith("done") and widget.result.step == 2
+    assert any(text.startswith("fine-tuning kspace-") for text in shown), shown[:5]
+    assert [step for step, *_ in widget.job.history] == [1, 2]
