@@ -30,7 +30,7 @@ from .stdm import cached_model
 class GLDM(Method):
     name = "gldm"
     summary = "GLDM: zero-shot global-to-local k-space diffusion + low-rank Hankel step (time-interleaved data)."
-    steps: int = param(30, "iterations (noise levels from sigma_max down to sigma_min)", min=1, max=1000)
+    steps: int = param(45, "iterations (noise levels from sigma_max down to sigma_min)", min=1, max=1000)
     global_model: str = param("", "global k-space model (.safetensors); empty = the shipped one")
     local_model: str = param("", "local k-space model (.safetensors); empty = the shipped one")
     corrector_snr: float = param(0.075, "Langevin corrector signal-to-noise ratio (0 = no corrector)", min=0.0,
