@@ -117,6 +117,21 @@ def test_gldm_scan_specific_mode_trains_copies_and_reports_progress(interleaved_
     assert not np.array_equal(plain.run(interleaved_problem).image, iterates[-1].image)
 
 
+def test_gldm_without_priors_is_the_low_rank_step_and_dc_alone(interleaved_problem, tiny_gldm_models):
+    from recon import methods
+    from recon.errors import MethodError
+
+    none = methods.create("gldm", steps=3, priors="none", global_model="/missing.safetensors", rank=20, window=4)
+    result = none.run(interleaved_problem)
+    zero_filled = interleaved_problem.to_output(interleaved_problem.zero_filled())
+    assert result.step == 3 and not np.allclose(result.image, zero_filled)
+    only_global = methods.create("gldm", steps=3, priors="global", global_model=tiny_gldm_models[0],
+                                 local_model="/missing.safetensors", rank=20, window=4)
+    assert not np.array_equal(only_global.run(interleaved_problem).image, result.image)
+    with pytest.raises(MethodError, match="global\\+local"):
+        methods.create("gldm", priors="both").run(interleaved_problem)
+
+
 def test_gldm_refuses_image_models(interleaved_problem, tiny_gldm_models, tiny_model):
     from recon import methods
     from recon.errors import MethodError

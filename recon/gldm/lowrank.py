@@ -13,17 +13,24 @@ from scipy.linalg.blas import get_blas_funcs
 
 
 def hankel_matrix(k: torch.Tensor, window: int) -> torch.Tensor:
-    """k (frames, ky, kx) complex -> P (frames * window^2, patches), contiguous: the block-Hankel matrix A = P^T."""
-    parts = F.unfold(torch.stack([k.real, k.imag]), window)
-    return torch.complex(parts[0], parts[1])
+    """k (frames, ky, kx) complex -> P (frames * window^2, patches): the block-Hankel matrix A = P^T, rows ordered
+    (frame, dy, dx), columns (patch y, patch x). One copy of a strided view."""
+    frames = k.shape[0]
+    patches = k.unfold(1, window, 1).unfold(2, window, 1)  # (frames, py, px, window, window), a view
+    return patches.permute(0, 3, 4, 1, 2).reshape(frames * window * window, -1)
+
+
+def coverage(n: int, window: int) -> torch.Tensor:
+    """How many window positions along an axis of length n contain each index."""
+    i = torch.arange(n)
+    return (torch.clamp(i, max=n - window) - torch.clamp(i - window + 1, min=0) + 1).float()
 
 
 def unhankel(p: torch.Tensor, shape: tuple[int, int, int], window: int) -> torch.Tensor:
     """Average every k-space location over the patches that contain it (the adjoint of hankel, normalised)."""
     size = shape[1:]
-    ones = torch.ones(1, shape[0] * window * window, p.shape[1], dtype=p.real.dtype)
-    counts = F.fold(ones, size, window)[0]
-    folded = F.fold(torch.stack([p.real, p.imag]), size, window) / counts
+    counts = coverage(size[0], window)[:, None] * coverage(size[1], window)[None, :]
+    folded = F.fold(torch.view_as_real(p).permute(2, 0, 1), size, window) / counts
     return torch.complex(folded[0], folded[1])
 
 

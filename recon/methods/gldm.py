@@ -3,7 +3,8 @@
 State: the weighted k-space of the coil-combined cine (recon.gldm.kspace). Per iteration, at noise level sigma_i:
 global predictor + DC + Langevin corrector, then the same with the local model, DC, one SAKE-style low-rank step
 (rank `rank`, `window` x `window` patches, frames as channels; Gram matrix + eigh), then DC. Starts from the
-weighted zero-filled k-space; returns the last iterate (never a best-of against a reference).
+weighted zero-filled k-space; returns the last iterate (never a best-of against a reference). With
+`finetune_seconds` > 0, copies of both priors are first trained further on this scan's own merged k-space.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 import torch
 
 from ..diffusion.checkpoint import CheckpointError, default_model_path
-from ..errors import MethodError
-from ..gldm.kspace import from_weighted, ramp, to_weighted, weighted_scale
 from ..diffusion.finetune import finetune
 from ..diffusion.planes import PlaneSet
+from ..errors import MethodError
+from ..gldm.kspace import from_weighted, ramp, to_weighted, weighted_scale
 from ..gldm.lowrank import low_rank_step
 from ..gldm.training_data import acquisition_planes, merged_weighted
 from ..physics import fft2c, ifft2c
@@ -38,6 +39,8 @@ class GLDM(Method):
     rank: int = param(96, "rank of the block-Hankel matrix in the low-rank step (0 = no low-rank step)", min=0,
                       max=4096)
     window: int = param(8, "Hankel patch size", min=2, max=32)
+    priors: str = param("global+local", "priors used every iteration: 'global+local', 'global', 'local', or "
+                                        "'none' (low-rank step and DC only: shows what the priors add)")
     finetune_seconds: float = param(0.0, "scan-specific mode: fine-tune both priors on this scan's own merged "
                                           "k-space for this many seconds in all before reconstructing (0 = off)",
                                      min=0.0, max=3600.0)
@@ -53,10 +56,16 @@ class GLDM(Method):
             raise MethodError(f"gldm needs a '{kind}' model; {path or role} was trained on '{config.get('plane_kind')}'.")
         return model, sde
 
+    def chosen_models(self) -> list[tuple]:
+        """(model, sde, plane kind) for each prior the `priors` parameter names, global first."""
+        choices = {"global+local": ("global", "local"), "global": ("global",), "local": ("local",), "none": ()}
+        if self.priors not in choices:
+            raise MethodError(f"priors '{self.priors}' unknown; choose one of {', '.join(choices)}.")
+        paths = {"global": self.global_model, "local": self.local_model}
+        return [(*self.model(paths[p], f"gldm-{p}", f"kspace-{p}"), f"kspace-{p}") for p in choices[self.priors]]
+
     def iterate(self, problem):
-        models = [self.model(self.global_model, "gldm-global", "kspace-global"),
-                  self.model(self.local_model, "gldm-local", "kspace-local")]
-        sde = models[0][1]
+        models = self.chosen_models()
         generator = torch.Generator().manual_seed(self.seed)
         weight = ramp(problem.shape[-2:])
         k = to_weighted(problem.zero_filled(), weight)
@@ -74,11 +83,11 @@ class GLDM(Method):
             return torch.complex(torch.randn(shape, generator=generator), torch.randn(shape, generator=generator))
 
         k = k / scale
-        sigmas = sde.schedule(self.steps).tolist()
+        sigmas = models[0][1].schedule(self.steps).tolist() if models else [0.0] * self.steps
         with torch.inference_mode():
             for i, sigma in enumerate(sigmas):
                 sigma_next = sigmas[i + 1] if i + 1 < len(sigmas) else 0.0
-                for model, _ in models:
+                for model, sde, _ in models:
                     k = consistent(self.predictor(model, sde, k, sigma, sigma_next, noise))
                     if self.corrector_snr > 0 and sigma_next > 0:
                         k = consistent(self.corrector(model, sde, k, sigma_next, noise))
@@ -91,18 +100,18 @@ class GLDM(Method):
                                   {"residual": problem.op.residual(x, problem.kspace)})
 
     def finetuned(self, models, measured, problem):
-        """Scan-specific mode: each prior trained further on this acquisition's own merged k-space (half the time
-        each). Yields the zero-filled start while it trains, so a consumer can show progress or stop."""
+        """Scan-specific mode: each prior trained further on this acquisition's own merged k-space (the time shared
+        between them). Yields the zero-filled start while it trains, so a consumer can show progress or stop."""
         kspace, mask, sens = measured
         zero_filled = problem.zero_filled()
         start = problem.to_output(zero_filled)
         residual = problem.op.residual(zero_filled, problem.kspace)
         tuned = []
-        for (model, sde), kind in zip(models, ("kspace-global", "kspace-local")):
+        for model, sde, kind in models:
             planes = PlaneSet([], kind, crop=64, groups=[acquisition_planes(kspace, mask, kind, sens=sens)])
-            for step, model in finetune(model, sde, planes, self.finetune_seconds / 2, seed=self.seed):
+            for step, model in finetune(model, sde, planes, self.finetune_seconds / len(models), seed=self.seed):
                 yield Iterate(0, self.steps, start, {"residual": residual, "finetune": f"{kind} step {step}"})
-            tuned.append((model, sde))
+            tuned.append((model, sde, kind))
         return tuned
 
     @staticmethod
