@@ -33,6 +33,8 @@ bench: setup
 	$(BIN)/python benchmarks/diffusion.py
 	$(BIN)/python benchmarks/run.py --seeds 1000 --no-real --name classical_phantom
 	$(BIN)/python benchmarks/run.py --seeds --masks vista --name classical_real
+	$(BIN)/python benchmarks/gldm.py
+	$(BIN)/python benchmarks/gldm.py --only lps bart-ttv gldm --seeds 1002 1003 --accels 8
 
 # Default priors from phantom cines (seeds 10000+, disjoint from the sample (7) and benchmark seeds (1000-1099)).
 # The two models train side by side, one thread each, for at most WEIGHT_MINUTES of wall clock.
