@@ -198,11 +198,11 @@ class ReconWidget(Container):
                                                  metadata={"napari_stdm_run": self._run_key})
         else:
             self.preview.data = magnitude
-        self.plot.show_history(self.job.history)
-        step_metrics = self.job.history[-1][2] if self.job.history else None
         if "finetune" in it.extras:  # GLDM's scan-specific mode trains before its first step
             self.metrics.value = f"fine-tuning {it.extras['finetune']}"
             return
+        self.plot.show_history(self.job.history)
+        step_metrics = self.job.history[-1][2] if self.job.history else None
         self.metrics.value = f"step {it.step}/{it.total}" + (f": PSNR {step_metrics:.2f} dB" if step_metrics else "")
 
     def on_finished(self):

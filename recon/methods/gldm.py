@@ -68,12 +68,13 @@ class GLDM(Method):
         models = self.chosen_models()
         generator = torch.Generator().manual_seed(self.seed)
         weight = ramp(problem.shape[-2:])
-        k = to_weighted(problem.zero_filled(), weight)
+        zero_filled = problem.zero_filled()
+        k = to_weighted(zero_filled, weight)
         measured = problem.kspace.numpy(), problem.mask.numpy(), problem.sens.numpy()
         # normalised like the training planes (the merged k-space), from the measured data only
         scale = weighted_scale(merged_weighted(measured[0], measured[1], "kspace-global", measured[2]))
         if self.finetune_seconds > 0:
-            models = yield from self.finetuned(models, measured, problem)
+            models = yield from self.finetuned(models, measured, problem, zero_filled)
 
         def consistent(k_weighted: torch.Tensor) -> torch.Tensor:
             image = problem.op.data_consistency(from_weighted(k_weighted * scale, weight), problem.kspace)
@@ -99,11 +100,10 @@ class GLDM(Method):
                     yield Iterate(i + 1, len(sigmas), problem.to_output(x),
                                   {"residual": problem.op.residual(x, problem.kspace)})
 
-    def finetuned(self, models, measured, problem):
+    def finetuned(self, models, measured, problem, zero_filled):
         """Scan-specific mode: each prior trained further on this acquisition's own merged k-space (the time shared
         between them). Yields the zero-filled start while it trains, so a consumer can show progress or stop."""
         kspace, mask, sens = measured
-        zero_filled = problem.zero_filled()
         start = problem.to_output(zero_filled)
         residual = problem.op.residual(zero_filled, problem.kspace)
         tuned = []
