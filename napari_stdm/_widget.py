@@ -36,8 +36,10 @@ def parameter_widget(f):
     options = {k: f.metadata[k] for k in ("min", "max") if k in f.metadata}
     if isinstance(default, float):
         options["step"] = 10 ** math.floor(math.log10(abs(default))) / 10 if default else 0.001
+    if "choices" in f.metadata:
+        options = {"choices": list(f.metadata["choices"])}
     widget = create_widget(value=default, annotation=type(default), name=f.name, label=f.name.replace("_", " "),
-                           options=options)
+                           widget_type="ComboBox" if "choices" in f.metadata else None, options=options)
     widget.tooltip = f.metadata.get("help", "")
     return widget
 

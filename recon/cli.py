@@ -63,7 +63,8 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, planes=args.planes, preset=args.preset, steps=args.steps,
                       batch=args.batch, crop=args.crop or None, lr=args.lr, warmup=args.warmup,
                       checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
-                      sigma_max=args.sigma_max, max_minutes=args.max_minutes)
+                      sigma_max=args.sigma_max, max_minutes=args.max_minutes,
+                      variants=args.variants, skip_slices=args.skip_slices)
     out = train(cfg, progress=not args.quiet)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {out} {training_summary(out)}")
@@ -146,6 +147,7 @@ def add_method_options(parser: argparse.ArgumentParser, method: str) -> None:
             group.add_argument(option, dest=f"param_{f.name}", action=argparse.BooleanOptionalAction, default=None)
         else:
             group.add_argument(option, dest=f"param_{f.name}", type=kind, default=None,
+                               choices=f.metadata.get("choices"),
                                help=f"{f.metadata.get('help', '')} (default {f.default})")
 
 
@@ -286,7 +288,12 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
         add_method_options(rec, method)
     rec.set_defaults(func=cmd_recon)
     tr = sub.add_parser("train", help="train a plane prior (runs data-parallel under torchrun)")
-    tr.add_argument("--data", required=True, help="folder of fully sampled .h5 cines")
+    tr.add_argument("--data", required=True, action="append",
+                    help="training source PATH[:WEIGHT], repeatable: a folder of fully sampled .h5 cines, or a "
+                         "magnitude cine (.npz/.npy (slices, frames, y, x), or a DICOM folder); weights mix sources")
+    tr.add_argument("--variants", type=int, default=16, help="augmented cines per slice of a magnitude source")
+    tr.add_argument("--skip-slices", type=lambda s: tuple(int(v) for v in s.split(",") if v), default=(),
+                    help="slices of magnitude sources to keep out of training (a tuning set), e.g. 3,7")
     tr.add_argument("--planes", default="both", choices=["yt", "xt", "both", "xy", "kspace-global", "kspace-local"])
     tr.add_argument("--preset", default="small", help="network size: tiny, small, base, paper")
     tr.add_argument("--steps", type=int, default=10000)

@@ -72,7 +72,8 @@ class PlaneSet:
     """All planes of one kind from a folder of cines, grouped by plane size, sampled with augmentation."""
 
     def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64, sources: list[str] | None = None,
-                 groups: list[np.ndarray] | None = None):
+                 groups: list[np.ndarray] | None = None, group_weights: list[float] | None = None):
+        """group_weights: one per group (given or cut from `cines`, in that order); default: by plane count."""
         self.kind, self.crop = kind, crop
         self.sources = sources or []
         self.groups: list[np.ndarray] = list(groups or [])  # each (n, a, b) complex64, already normalised
@@ -81,7 +82,36 @@ class PlaneSet:
         if not self.groups:
             raise DataError("no training cines found.")
         sizes = np.array([g.shape[0] for g in self.groups], float)
-        self.weights = sizes / sizes.sum()
+        weights = sizes if group_weights is None else np.asarray(group_weights, float)
+        self.weights = weights / weights.sum()
+
+    @classmethod
+    def from_sources(cls, specs: list[str], kind: str, crop: int | None = 64, variants: int = 16, seed: int = 0,
+                     skip_slices: tuple[int, ...] = ()) -> "PlaneSet":
+        """Planes from several sources (recon.diffusion.sources), each drawn with its weight, whatever its size."""
+        from .sources import Source, describe_source, magnitude_cines
+
+        if kind in KSPACE_KINDS:
+            if len(specs) != 1:
+                raise ReconError("GLDM's k-space priors train from one folder of acquisitions (--data once).")
+            return cls.from_folder(Source.parse(specs[0]).path, kind, crop)
+        groups, weights, names = [], [], []
+        for spec in specs:
+            source = Source.parse(spec)
+            if source.is_phantom_folder:
+                files = sorted(source.path.glob("*.h5"))
+                cines = [training_cine(p) for p in files]
+                names += [source_of(p) for p in files]
+            elif source.path.exists():
+                cines = magnitude_cines(source, variants, seed, skip_slices)
+                names.append(f"real magnitude cine {describe_source(source, skip_slices)}, {len(cines)} augmented")
+            else:
+                raise DataError(f"training source {source.path} does not exist.")
+            planes = [p for cine in cines for p in cine_planes(normalise(cine), kind)]
+            total = sum(p.shape[0] for p in planes)
+            groups += planes
+            weights += [source.weight * p.shape[0] / total for p in planes]
+        return cls([], kind, crop, names, groups=groups, group_weights=weights)
 
     @classmethod
     def from_folder(cls, folder: str | Path, kind: str, crop: int | None = 64) -> "PlaneSet":

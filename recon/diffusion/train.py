@@ -26,7 +26,7 @@ from .unet import PRESETS, UNet, parameter_count
 
 @dataclass
 class TrainConfig:
-    data: str
+    data: list[str]  # sources `PATH[:WEIGHT]` (recon.diffusion.sources)
     out: str
     planes: str = "both"
     preset: str = "small"
@@ -43,6 +43,8 @@ class TrainConfig:
     max_minutes: float | None = None  # stop early (with a checkpoint) when this wall-clock budget is spent
     seed: int = 0
     threads: int | None = None
+    variants: int = 16  # augmented cines drawn per slice of a real magnitude source
+    skip_slices: tuple[int, ...] = ()  # slices of magnitude sources kept out (a tuning set)
 
 
 def world() -> tuple[int, int]:
@@ -97,6 +99,7 @@ def model_config(cfg: TrainConfig, data: PlaneSet, world_size: int, seconds: flo
         "normalisation": "cine / 99.5th percentile of |image| (reconstruction: of |zero-filled| of measured data)",
         "training": {**asdict(cfg), "planes_in_pool": len(data), "processes": world_size,
                      "data_files": len(data.sources), "data_seeds": seeds_in(data.sources),
+                     "data_sources": [s for s in data.sources if not s.startswith("synthetic phantom")],
                      "steps_done": steps_done, "seconds": round(seconds, 1), "ema_weights": True},
     }
 
@@ -109,7 +112,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         torch.set_num_threads(cfg.threads)
     device = torch.device(f"cuda:{rank % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu")
     out = Path(cfg.out)
-    data = PlaneSet.from_folder(cfg.data, cfg.planes, cfg.crop)
+    if isinstance(cfg.data, str):
+        cfg.data = [cfg.data]
+    data = PlaneSet.from_sources(cfg.data, cfg.planes, cfg.crop, cfg.variants, cfg.seed, tuple(cfg.skip_slices))
     torch.manual_seed(cfg.seed)
     model = UNet(PRESETS[cfg.preset]).to(device)
     ema = copy.deepcopy(model).eval()

@@ -23,7 +23,7 @@ class Iterate:
 class Method:
     """Base for methods. Subclasses are dataclasses whose fields are the user-facing parameters.
 
-    A field's metadata may hold "help" (one line) and "min"/"max" (for the widget and the CLI).
+    A field's metadata may hold "help" (one line), "min"/"max" and "choices" (for the widget and the CLI).
     """
 
     name: ClassVar[str] = ""
@@ -44,5 +44,5 @@ class Method:
 
 
 def param(default, help: str, **limits):
-    """A method parameter with its one-line help and optional limits."""
+    """A method parameter with its one-line help and optional limits (min, max) or choices (a tuple)."""
     return field(default=default, metadata={"help": help, **limits})

@@ -16,6 +16,7 @@ import torch
 from ..diffusion.checkpoint import CheckpointError, default_model_path
 from ..diffusion.finetune import finetune
 from ..diffusion.planes import PlaneSet
+from ..diffusion.samplers import corrector_step, predictor_step
 from ..errors import MethodError
 from ..gldm.kspace import from_weighted, ramp, to_weighted, weighted_scale
 from ..gldm.lowrank import low_rank_step
@@ -40,7 +41,8 @@ class GLDM(Method):
                       max=4096)
     window: int = param(8, "Hankel patch size", min=2, max=32)
     priors: str = param("global+local", "priors used every iteration: 'global+local', 'global', 'local', or "
-                                        "'none' (low-rank step and DC only: shows what the priors add)")
+                                        "'none' (low-rank step and DC only: shows what the priors add)",
+                        choices=("global+local", "global", "local", "none"))
     finetune_seconds: float = param(0.0, "scan-specific mode: fine-tune both priors on this scan's own merged "
                                           "k-space for this many seconds in all before reconstructing (0 = off)",
                                      min=0.0, max=3600.0)
@@ -80,18 +82,16 @@ class GLDM(Method):
             image = problem.op.data_consistency(from_weighted(k_weighted * scale, weight), problem.kspace)
             return to_weighted(image, weight) / scale
 
-        def noise(shape):
-            return torch.complex(torch.randn(shape, generator=generator), torch.randn(shape, generator=generator))
-
         k = k / scale
         sigmas = models[0][1].schedule(self.steps).tolist() if models else [0.0] * self.steps
         with torch.inference_mode():
             for i, sigma in enumerate(sigmas):
                 sigma_next = sigmas[i + 1] if i + 1 < len(sigmas) else 0.0
                 for model, sde, _ in models:
-                    k = consistent(self.predictor(model, sde, k, sigma, sigma_next, noise))
+                    denoise = self.denoiser(model, sde)
+                    k = consistent(predictor_step(denoise(k, sigma), k, sigma, sigma_next, generator))
                     if self.corrector_snr > 0 and sigma_next > 0:
-                        k = consistent(self.corrector(model, sde, k, sigma_next, noise))
+                        k = consistent(corrector_step(denoise, k, sigma_next, self.corrector_snr, generator))
                 if self.rank > 0:
                     image = from_weighted(k, weight)
                     k = consistent(to_weighted(ifft2c(low_rank_step(fft2c(image), self.rank, self.window)), weight))
@@ -115,23 +115,9 @@ class GLDM(Method):
         return tuned
 
     @staticmethod
-    def planes(k: torch.Tensor) -> torch.Tensor:
-        return torch.stack([k.real, k.imag], dim=1)
-
-    def predictor(self, model, sde, k, sigma, sigma_next, noise):
-        s = torch.full((k.shape[0],), float(sigma))
-        denoised = sde.denoise(model, self.planes(k), s)
-        d = torch.complex(denoised[:, 0], denoised[:, 1])
-        if sigma_next == 0:
-            return d
-        step = sigma ** 2 - sigma_next ** 2
-        return k + step * (d - k) / sigma ** 2 + step ** 0.5 * noise(k.shape)  # N(0, step) per real channel
-
-    def corrector(self, model, sde, k, sigma, noise):
-        """One Langevin step with the step size set by the target signal-to-noise ratio (Song et al. 2021)."""
-        s = torch.full((k.shape[0],), float(sigma))
-        denoised = sde.denoise(model, self.planes(k), s)
-        score = (torch.complex(denoised[:, 0], denoised[:, 1]) - k) / sigma ** 2
-        z = noise(k.shape)
-        eps = 2 * (self.corrector_snr * torch.linalg.vector_norm(z) / torch.linalg.vector_norm(score)) ** 2
-        return k + eps * score + (2 * eps) ** 0.5 * z
+    def denoiser(model, sde):
+        """D(k, sigma) of the weighted k-space, each frame one plane."""
+        def denoise(k: torch.Tensor, sigma: float) -> torch.Tensor:
+            out = sde.denoise(model, torch.stack([k.real, k.imag], dim=1), torch.full((k.shape[0],), float(sigma)))
+            return torch.complex(out[:, 0], out[:, 1])
+        return denoise
