@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from dataclasses import MISSING, fields
 from pathlib import Path
 
@@ -175,7 +176,7 @@ def cmd_recon(args) -> int:
         raise ReconError(f"{args.dicom} already holds files; choose a new folder or add --overwrite.")
     data = load_input(args)
     reference = data.reference
-    measured, mask_info = undersample(data, args.mask, args.accel, args.acs, args.seed)
+    measured, mask_info = undersample(data, args.mask, args.accel, args.acs, args.seed, args.accel_eff)
     measured.reference = None  # the method never sees it; it is put back into the output file below
     problem = problem_for(measured, args.sens)
     with tqdm(total=None, desc=args.method, unit="it", disable=args.quiet, file=sys.stderr) as bar:
@@ -189,7 +190,8 @@ def cmd_recon(args) -> int:
         result = reconstruct(problem, method, reference, progress)
     info = {"method": args.method, "parameters": method.parameters(), "mask": mask_info, "sens": args.sens,
             "seconds": result.seconds, "steps": result.steps, "metrics": result.metrics, "input": args.input}
-    print(f"{args.method}: {result.steps} iterations in {result.seconds:.2f} s; mask {mask_info['kind']}, "
+    r_outside = f" R={mask_info['accel']:.3g} (outside {mask_info['acs']} ACS lines)," if "accel" in mask_info else ","
+    print(f"{args.method}: {result.steps} iterations in {result.seconds:.2f} s; mask {mask_info['kind']}{r_outside} "
           f"effective acceleration {mask_info['effective_accel']:.2f}")
     if result.metrics:
         m = result.metrics
@@ -199,7 +201,7 @@ def cmd_recon(args) -> int:
     write_result(out, measured, result.image, info, result.extras.get("uncertainty"))
     print(f"  wrote {out}")
     if args.png:
-        title = f"{args.method}, {mask_info['kind']} R={args.accel:g}"
+        title = f"{args.method}, {mask_info['kind']} R_eff={mask_info['effective_accel']:.1f}"
         if result.metrics:
             title += f", PSNR {result.metrics['psnr']:.2f} dB"
         save_preview(args.png, result.image, reference, title)
@@ -275,6 +277,8 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     rec.add_argument("--method", default="lps", help=f"one of: {', '.join(methods.names())}")
     rec.add_argument("--mask", default="vista", choices=[*KINDS, "file"])
     rec.add_argument("--accel", type=float, default=8.0, help="acceleration R, counted outside the ACS")
+    rec.add_argument("--accel-eff", type=float, help="effective acceleration (all k-t locations / sampled ones), "
+                                                     "as scanners quote it; chooses R and overrides --accel")
     rec.add_argument("--acs", type=int, default=20, help="fully sampled central lines")
     rec.add_argument("--seed", type=int, default=0, help="mask seed")
     rec.add_argument("--sens", default="espirit", choices=["espirit", "file"], help="coil maps source")
@@ -326,8 +330,13 @@ def chosen_method(argv: list[str]) -> str | None:
     return pre.parse_known_args(argv[1:])[0].method
 
 
+def one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"stdm: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    warnings.showwarning = one_line_warning
     try:
         method = chosen_method(argv)
         if method is not None:

@@ -163,7 +163,7 @@ class HeldoutSubject:
 def simulate_heldout(seed: int, shape: tuple[int, int] | None = None, frames: int | None = None,
                      coils: int | None = None, snr: float | None = None) -> CineData:
     """A held-out-family cine: fully sampled multi-coil k-space, noise-free reference, true coil maps.
-    Unset sizes, coil count and SNR are drawn from the seed."""
+    Unset sizes, coil count and SNR are drawn from the seed; snr=inf gives noise-free k-space."""
     rng = np.random.default_rng([seed, 31337])
     shape = shape or (int(rng.integers(6, 12)) * 16, int(rng.integers(6, 13)) * 16)
     frames = frames or int(rng.integers(10, 31))
@@ -181,7 +181,7 @@ def simulate_heldout(seed: int, shape: tuple[int, int] | None = None, frames: in
     kspace = np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(coil_images, axes=(-2, -1)), norm="ortho"), axes=(-2, -1))
     level = float(np.abs(image)[np.abs(image) > 0.1 * np.abs(image).max()].mean())
     noise = rng.standard_normal(kspace.shape) + 1j * rng.standard_normal(kspace.shape)
-    kspace = (kspace + level / snr / np.sqrt(2) * noise).astype(np.complex64)
+    kspace = (kspace + level / snr / np.sqrt(2) * noise).astype(np.complex64)  # snr inf: + 0
     rr = float(rng.uniform(700, 1200))
     spacing = float(rng.uniform(1.3, 2.2))
     meta = CineMeta(pixel_spacing=(spacing, spacing), slice_thickness=float(rng.uniform(6, 10)), rr_interval=rr,

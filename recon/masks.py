@@ -166,3 +166,21 @@ def make_mask(kind: str, shape: tuple[int, int, int], accel: float, acs: int = 2
     else:
         rows = interleaved(frames, ny, accel, acs, rng if kind == "interleaved-random" else None)
     return Mask(kind, accel, acs, seed, rows_to_mask(rows, nx))
+
+
+def accel_for_effective(kind: str, ny: int, target: float, acs: int) -> float:
+    """The R (counted outside the ACS block) that gives about `target` = all k-t locations / sampled ones.
+
+    Line masks sample ny / target lines per frame, `acs` of them in the ACS block; interleaved and k-t uniform need
+    a whole R, so their effective acceleration lands near, not on, the target (the mask reports the exact value).
+    """
+    if not target >= 1 or not np.isfinite(target):
+        raise MaskError(f"effective acceleration {target} must be a finite number >= 1.")
+    if kind == "radial":
+        return float(target)
+    outer = ny / target - acs
+    if outer < 1:
+        raise MaskError(f"effective acceleration {target:g} leaves {ny / target:.1f} lines per frame, no more than "
+                        f"the {acs} ACS lines; use fewer ACS lines (--acs) or a lower acceleration.")
+    accel = (ny - acs) / outer
+    return float(max(1, round(accel))) if kind in ("kt-uniform", "interleaved", "interleaved-random") else accel

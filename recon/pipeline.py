@@ -13,7 +13,7 @@ import numpy as np
 
 from .data import CineData
 from .errors import DataError, MaskError
-from .masks import make_mask
+from .masks import accel_for_effective, make_mask
 from .methods import Iterate, Method
 from .metrics import all_metrics
 from .problem import Problem, make_problem
@@ -22,13 +22,16 @@ SENS_SOURCES = ("espirit", "file")
 
 
 def undersample(data: CineData, kind: str = "vista", accel: float = 8, acs: int = 20,
-                seed: int = 0) -> tuple[CineData, dict]:
-    """Apply a retrospective mask (`kind`), or keep the file's own mask (`kind="file"`)."""
+                seed: int = 0, accel_eff: float | None = None) -> tuple[CineData, dict]:
+    """Apply a retrospective mask (`kind`), or keep the file's own mask (`kind="file"`). With `accel_eff`, R is
+    chosen to give that effective acceleration (all k-t locations / sampled ones) and `accel` is ignored."""
     if kind == "file":
         if data.mask is None:
             raise MaskError("--mask file was asked for, but the file holds no mask; pick a mask kind such as vista.")
         info = {"kind": "file", "effective_accel": float(data.mask.size / data.mask.sum())}
         return data, info
+    if accel_eff is not None:
+        accel = accel_for_effective(kind, data.image_shape[0], accel_eff, acs)
     mask = make_mask(kind, (data.frames, *data.image_shape), accel, acs, seed)
     array = mask.array if data.mask is None else mask.array & data.mask
     info = {"kind": kind, "accel": accel, "acs": mask.acs, "seed": seed,

@@ -31,13 +31,17 @@ def real_cine_magnitude() -> np.ndarray:
 
 def real_cine(coils: int = 8, snr: float | None = 40.0, seed: int = 0) -> CineData:
     """Real anatomy and motion; the phase, coil maps and noise are simulated (the source is magnitude only)."""
+    return magnitude_case(real_cine_magnitude(), coils, snr, seed, (1.8, 1.8), "real SAX cine (GIRAF data25, MIT)")
+
+
+def magnitude_case(magnitude: np.ndarray, coils: int, snr: float | None, seed: int, spacing: tuple[float, float],
+                   name: str) -> CineData:
+    """A test case from a real magnitude cine (frames, y, x): smooth synthetic phase, simulated coils and noise."""
     rng = np.random.default_rng(seed)
-    magnitude = real_cine_magnitude()
     shape = magnitude.shape[1:]
     phase = background_phase(rng.normal(0, 1.0, 6) * np.array([np.pi, 0.8, 0.8, 0.5, 0.5, 0.5]), shape)
     image = (magnitude * np.exp(1j * phase)).astype(np.complex64)
     sens = coil_maps(rng, coils, shape, body=(0.7, 0.8))
-    meta = CineMeta(pixel_spacing=(1.8, 1.8), slice_thickness=8.0, rr_interval=1000.0,
-                    source=f"real SAX cine (GIRAF data25, MIT) with simulated phase, {coils} coils, SNR {snr}, "
-                           f"seed {seed}")
+    meta = CineMeta(pixel_spacing=spacing, slice_thickness=8.0, rr_interval=1000.0,
+                    source=f"{name} with simulated phase, {coils} coils, SNR {snr}, seed {seed}")
     return CineData(kspace=multicoil_kspace(image, sens, snr, rng), reference=image, sens=sens, meta=meta).validate()

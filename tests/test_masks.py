@@ -72,3 +72,22 @@ def test_bad_mask_requests_are_explained():
         make_mask("kt-uniform", SHAPE, 0.5, 20)
     with pytest.raises(MaskError, match="ACS"):
         make_mask("vista", SHAPE, 4, 96)
+
+
+@pytest.mark.parametrize("kind", ["vista", "kt-gaussian", "interleaved", "radial"])
+@pytest.mark.parametrize("target", [4.0, 8.0])
+def test_effective_acceleration_is_what_was_asked(kind, target):
+    from recon.masks import accel_for_effective
+
+    accel = accel_for_effective(kind, 128, target, 8)
+    mask = make_mask(kind, (16, 128, 96), accel, 8, seed=1)
+    assert mask.effective_accel == pytest.approx(target, rel=0.12)
+
+
+def test_effective_acceleration_beyond_the_acs_block_is_refused():
+    from recon.masks import accel_for_effective
+
+    with pytest.raises(MaskError, match="ACS"):
+        accel_for_effective("vista", 128, 12, 20)
+    with pytest.raises(MaskError, match="finite"):
+        accel_for_effective("vista", 128, float("nan"), 8)

@@ -87,3 +87,25 @@ def test_file_mask_is_used_as_is(small_cine):
     data = small_cine.with_mask(mask)
     kept, info = undersample(data, "file")
     assert np.array_equal(kept.mask, mask) and info["kind"] == "file"
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"sampler": "euler"}, "choose one of"),
+    ({"init": "zero"}, "choose one of"),
+    ({"sigma_start": float("nan")}, "finite"),
+    ({"steps": 2.5}, "whole number"),
+    ({"eta": "high"}, "number"),
+])
+def test_parameters_are_checked_before_a_run(params, message):
+    with pytest.raises(MethodError, match=message):
+        methods.create("dstdm", **params)
+
+
+def test_coil_maps_survive_a_small_calibration_region(small_cine):
+    from recon.pipeline import problem_for, undersample
+
+    measured, info = undersample(small_cine, "vista", acs=4, seed=0, accel_eff=8)
+    with pytest.warns(UserWarning, match="not cropped"):
+        problem = problem_for(measured)
+    assert info["effective_accel"] == pytest.approx(8, rel=0.1)
+    assert float(problem.sens.abs().sum(dim=0).gt(0).float().mean()) > 0.9

@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recon.diffusion.checkpoint import read_config
+from recon.diffusion.planes import PlaneSet
+from recon.diffusion.sources import Source, augmented_cine, magnitude_cines
+from recon.diffusion.train import TrainConfig, train
+from recon.errors import DataError, ReconError
+from recon.io import write_native
+from recon.phantom import simulate_cine
+
+
+@pytest.fixture
+def magnitude_npz(tmp_path):
+    """A tiny quantised 'real' magnitude cine: 3 slices x 8 frames x 40 x 48, a bright disc that beats."""
+    t, y, x = np.meshgrid(np.arange(8), np.arange(40), np.arange(48), indexing="ij")
+    radius = 8 + 3 * np.cos(2 * np.pi * t / 8)
+    cine = np.where(np.hypot(y - 20, x - 24) < radius, 200, 40).astype(np.uint8)
+    path = tmp_path / "real.npz"
+    np.savez(path, cine=np.stack([cine, cine, cine]))
+    return path
+
+
+def test_source_spec_takes_an_optional_weight():
+    assert Source.parse("data/train") == Source(Path("data/train"), 1.0)
+    assert Source.parse("a/b.npz:2.5").weight == 2.5
+    assert Source.parse("a/b.npz:2.5").path.name == "b.npz"
+    with pytest.raises(ReconError, match="weight"):
+        Source.parse("a/b.npz:0")
+
+
+def test_real_magnitude_becomes_plausible_complex_cines(magnitude_npz):
+    cines = magnitude_cines(Source(magnitude_npz), variants=4, seed=0, skip_slices=(1,))
+    assert len(cines) == 2 * 4  # slices 0 and 2, four variants each
+    for cine in cines:
+        assert cine.dtype == np.complex64 and np.isfinite(cine).all()
+        assert 12 <= cine.shape[0] <= 32  # periodic temporal resampling
+        assert np.abs(cine.imag).max() > 0.05 * np.abs(cine).max()  # a synthetic phase, not real-valued
+    assert len({c.shape for c in cines}) > 1  # several fields of view / matrices
+
+
+def test_dither_removes_quantisation_steps(rng):
+    flat = np.full((8, 32, 32), 100, np.float32)
+    cine = augmented_cine(flat, rng, quantised=True)
+    assert np.unique(np.round(np.abs(cine), 6)).size > 100
+
+
+def test_every_slice_held_out_is_an_error(magnitude_npz):
+    with pytest.raises(DataError, match="held out"):
+        magnitude_cines(Source(magnitude_npz), variants=1, seed=0, skip_slices=(0, 1, 2))
+
+
+def test_bad_magnitude_files_are_named(tmp_path):
+    np.save(tmp_path / "flat.npy", np.zeros((5, 5)))
+    with pytest.raises(DataError, match="shape"):
+        magnitude_cines(Source(tmp_path / "flat.npy"), 1, 0)
+    np.savez(tmp_path / "two.npz", a=np.zeros((8, 8, 8)), b=np.zeros((8, 8, 8)))
+    with pytest.raises(DataError, match="'cine'"):
+        magnitude_cines(Source(tmp_path / "two.npz"), 1, 0)
+
+
+def test_sources_are_drawn_by_weight_not_by_size(tmp_path, magnitude_npz):
+    folder = tmp_path / "phantoms"
+    folder.mkdir()
+    write_native(folder / "p.h5", simulate_cine(frames=6, size=32, coils=1, seed=10001, snr=None))
+    planes = PlaneSet.from_sources([str(folder), f"{magnitude_npz}:3"], "both", crop=None, variants=2)
+    real_share = planes.weights[2:].sum()  # the phantom contributes its y-t and x-t groups first
+    assert real_share == pytest.approx(0.75)
+    assert any("real magnitude cine" in s for s in planes.sources)
+
+
+def test_training_records_its_sources(tmp_path, magnitude_npz):
+    out = tmp_path / "m.safetensors"
+    train(TrainConfig(data=[f"{magnitude_npz}:1"], out=str(out), preset="tiny", steps=2, batch=2, crop=None,
+                      variants=1, skip_slices=(2,), checkpoint_every=2), progress=False)
+    training = read_config(out)["training"]
+    assert training["skip_slices"] == [2]
+    assert "slices [2] held out" in training["data_sources"][0]
