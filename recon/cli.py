@@ -65,7 +65,7 @@ def cmd_train(args) -> int:
                       batch=args.batch, crop=args.crop or None, lr=args.lr, warmup=args.warmup,
                       checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
                       sigma_max=args.sigma_max, max_minutes=args.max_minutes,
-                      variants=args.variants, skip_slices=args.skip_slices)
+                      variants=args.variants, skip_slices=args.skip_slices, init_from=args.init_from)
     out = train(cfg, progress=not args.quiet)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {out} {training_summary(out)}")
@@ -310,6 +310,8 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--max-minutes", type=float, help="stop (and save) when this much time has passed")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--threads", type=int, help="torch CPU threads per process")
+    tr.add_argument("--init-from", help="start from these weights (.safetensors of the same preset), e.g. to "
+                                        "continue a prior on new sources; ignored when resuming")
     tr.add_argument("--out", required=True, help="model file (.safetensors); training state goes beside it")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=cmd_train)

@@ -78,3 +78,18 @@ def test_training_records_its_sources(tmp_path, magnitude_npz):
     training = read_config(out)["training"]
     assert training["skip_slices"] == [2]
     assert "slices [2] held out" in training["data_sources"][0]
+
+
+def test_training_can_start_from_earlier_weights(tmp_path, magnitude_npz, tiny_model):
+    import torch
+
+    from recon.diffusion.checkpoint import load_model
+
+    out = tmp_path / "continued.safetensors"
+    train(TrainConfig(data=[str(magnitude_npz)], out=str(out), preset="tiny", steps=1, batch=2, crop=None, lr=1e-9,
+                      warmup=1, variants=1, init_from=str(tiny_model), checkpoint_every=1), progress=False)
+    before, after = load_model(tiny_model)[0].state_dict(), load_model(out)[0].state_dict()
+    assert all(torch.allclose(before[k], after[k], atol=1e-5) for k in before)  # lr ~0: still the start weights
+    with pytest.raises(ReconError, match="preset"):
+        train(TrainConfig(data=[str(magnitude_npz)], out=str(tmp_path / "x.safetensors"), preset="small", steps=1,
+                          batch=2, crop=None, variants=1, init_from=str(tiny_model)), progress=False)

@@ -18,7 +18,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from ..errors import ReconError
-from .checkpoint import load_state, save_model, save_state
+from .checkpoint import load_model, load_state, save_model, save_state
 from .planes import PlaneSet, seeds_in
 from .sde import VESDE
 from .unet import PRESETS, UNet, parameter_count
@@ -45,6 +45,7 @@ class TrainConfig:
     threads: int | None = None
     variants: int = 16  # augmented cines drawn per slice of a real magnitude source
     skip_slices: tuple[int, ...] = ()  # slices of magnitude sources kept out (a tuning set)
+    init_from: str | None = None  # start from these weights (same preset) instead of random ones
 
 
 def world() -> tuple[int, int]:
@@ -121,6 +122,12 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sde = VESDE(cfg.sigma_min, cfg.sigma_max)
     start_step, losses, seconds = 0, [], 0.0
+    if cfg.init_from and not state_path(out).exists():
+        initial = load_model(cfg.init_from)[0]
+        if initial.config != model.config:
+            raise ReconError(f"--init-from {cfg.init_from} is a {initial.config} network, not the '{cfg.preset}' preset.")
+        model.load_state_dict(initial.state_dict())
+        ema.load_state_dict(initial.state_dict())
     if state_path(out).exists():
         state = load_state(state_path(out))
         model.load_state_dict(state["model"])
