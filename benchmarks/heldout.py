@@ -59,6 +59,11 @@ def run_row(label: str, problem, reference, extra: dict) -> dict:
     return {"row": label, "seconds": round(seconds, 2), "peak_mb": round(peak.mb), **all_metrics(result.image, reference)}
 
 
+def tagged(label: str, params: list[str]) -> str:
+    """A row's name in the results: its label, plus the extra parameters it ran with."""
+    return f"{label} [{' '.join(params)}]" if params else label
+
+
 def done_keys(path: Path) -> set[tuple]:
     if not path.exists():
         return set()
@@ -92,7 +97,7 @@ def benchmark(args, path: Path) -> None:
     extra = {k: int(v) if isinstance(v, float) and k in ("steps", "samples") else v for k, v in extra.items()}
     for case, cine, seed in cases(args.set, args.count):
         for kind, target, labels in grid(args):
-            todo = [r for r in labels if (case, kind, f"{target:g}", r) not in done]
+            todo = [r for r in labels if (case, kind, f"{target:g}", tagged(r, args.params)) not in done]
             if not todo:
                 continue
             measured, info = undersample(cine, kind, acs=ACS, seed=seed, accel_eff=target)
@@ -101,9 +106,9 @@ def benchmark(args, path: Path) -> None:
             for label in todo:
                 row = {"case": case, "shape": "x".join(map(str, cine.shape)), "mask": kind, "R_eff_target": f"{target:g}",
                        "R_eff": round(info["effective_accel"], 2), "acs": ACS,
-                       **run_row(label, problem, reference, extra)}
+                       **run_row(label, problem, reference, extra), "row": tagged(label, args.params)}
                 append(path, row)
-                print(f"{case:16s} {kind:11s} R_eff {row['R_eff']:5.2f} {label:36s} {row['psnr']:6.2f} dB "
+                print(f"{case:16s} {kind:11s} R_eff {row['R_eff']:5.2f} {row['row']:36s} {row['psnr']:6.2f} dB "
                       f"SSIM {row['ssim']:.3f} {row['seconds']:7.1f} s {row['peak_mb']:6d} MB", flush=True)
 
 

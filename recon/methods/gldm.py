@@ -16,7 +16,7 @@ import torch
 from ..diffusion.checkpoint import CheckpointError, default_model_path
 from ..diffusion.finetune import finetune
 from ..diffusion.planes import PlaneSet
-from ..diffusion.samplers import corrector_step, predictor_step
+from ..diffusion.samplers import corrector_step, network_denoise, predictor_step
 from ..errors import MethodError
 from ..gldm.kspace import from_weighted, ramp, to_weighted, weighted_scale
 from ..gldm.lowrank import low_rank_step
@@ -118,6 +118,6 @@ class GLDM(Method):
     def denoiser(model, sde):
         """D(k, sigma) of the weighted k-space, each frame one plane."""
         def denoise(k: torch.Tensor, sigma: float) -> torch.Tensor:
-            out = sde.denoise(model, torch.stack([k.real, k.imag], dim=1), torch.full((k.shape[0],), float(sigma)))
+            out = network_denoise(model, sde, torch.stack([k.real, k.imag], dim=1), sigma)
             return torch.complex(out[:, 0], out[:, 1])
         return denoise
