@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python benchmarks/run.py --seeds --masks vista --name classical_real
 	$(BIN)/python benchmarks/gldm.py
 	$(BIN)/python benchmarks/gldm.py --only lps bart-ttv gldm --seeds 1002 1003 --accels 8
+	$(BIN)/python benchmarks/heldout.py
 
 # Default priors from phantom cines (seeds 10000+, disjoint from the sample (7) and benchmark seeds (1000-1099)) mixed
 # with real anatomy: the Sunnybrook SCD cine (CC0; 2/3 of the batches), slices 4 and 7 held out as the tuning set.

@@ -27,6 +27,10 @@ def cmd_simulate(args) -> int:
         return simulate_folder(args)
     if args.sample:
         data = sample_cine()
+    elif args.heldout:
+        from .heldout_phantom import simulate_heldout
+
+        data = simulate_heldout(args.seed)
     elif args.real_anatomy:
         data = real_cine(coils=args.coils, snr=args.snr, seed=args.seed)
     else:
@@ -260,6 +264,8 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     sim.add_argument("--sample", action="store_true", help="write the bundled sample cine (ignores the above)")
     sim.add_argument("--real-anatomy", action="store_true",
                      help="the shipped real cine with simulated phase, coils and noise")
+    sim.add_argument("--heldout", action="store_true", help="a cine of the held-out phantom family (evaluation "
+                                                            "only; size, coils and SNR come from --seed)")
     sim.add_argument("--with-sens", action="store_true", help="also store the true coil maps")
     sim.add_argument("--count", type=int, default=1, help="write COUNT subjects into the folder OUT")
     sim.add_argument("--vary", action="store_true", help="with --count: vary frames (12-25) and breathing")
