@@ -39,17 +39,22 @@ bench: setup
 
 # Default priors from phantom cines (seeds 10000+, disjoint from the sample (7) and benchmark seeds (1000-1099)) mixed
 # with real anatomy: the Sunnybrook SCD cine (CC0; 2/3 of the batches), slices 4 and 7 held out as the tuning set.
-# The GIRAF cine is never trained on (held-out evaluation). Both models see the same data for the same wall clock,
+# The GIRAF cine is never trained on (held-out evaluation). SOURCES=phantoms: the earlier phantom-only recipe. Both models see the same data for the same wall clock,
 # side by side, one thread each; a run continues from its .state.pt (beside the weights) when one is there.
 WEIGHT_MINUTES ?= 65
 SUNNYBROOK ?= ../shared/data/sunnybrook_scd2001_sax_cine.npz
 TUNING_SLICES := 4,7
+SOURCES ?= phantoms+real
+ifeq ($(SOURCES),phantoms)
+TRAIN_SOURCES = --data data/train
+else
 TRAIN_SOURCES = --data data/train:1 --data $(SUNNYBROOK):2 --skip-slices $(TUNING_SLICES)
+endif
 TRAIN_FLAGS = $(TRAIN_SOURCES) --preset small --steps 50000 --lr 1e-3 --warmup 200 --max-minutes $(WEIGHT_MINUTES) \
 	--threads 1 --quiet
 weights: setup
 	[ -d data/train ] || $(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
-	[ -f $(SUNNYBROOK) ] || { echo "$(SUNNYBROOK) is missing: set SUNNYBROOK=path/to/sunnybrook_scd2001_sax_cine.npz"; exit 2; }
+	[ "$(SOURCES)" = phantoms ] || [ -f $(SUNNYBROOK) ] || { echo "$(SUNNYBROOK) is missing: set SUNNYBROOK=path/to/sunnybrook_scd2001_sax_cine.npz"; exit 2; }
 	$(BIN)/stdm train $(TRAIN_FLAGS) --planes both --out sample_data/stdm_yt_xt.safetensors & \
 	$(BIN)/stdm train $(TRAIN_FLAGS) --planes xy --out sample_data/spatial_xy.safetensors; wait
 	mv sample_data/stdm_yt_xt.loss.png sample_data/spatial_xy.loss.png benchmarks/results/

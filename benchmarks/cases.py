@@ -30,17 +30,20 @@ def sunnybrook_slice(index: int, seed: int, path: Path = SUNNYBROOK):
     return magnitude_case(cine, 8, 40.0, seed, (1.37, 1.37), f"Sunnybrook SCD2001 slice {index} (CC0)")
 
 
-def cases(which: str, count: int):
-    """(name, CineData, mask seed) for the first `count` cases of each source in the set."""
-    if which == "report":
+SOURCES = ("real", "heldout")
+
+
+def cases(which: str, count: int, sources: tuple[str, ...] = SOURCES):
+    """(name, CineData, mask seed) for the first `count` cases of each chosen source ('real', 'heldout') in the set."""
+    if which not in ("report", "tuning"):
+        raise ValueError(f"case set {which!r}: use 'report' or 'tuning'")
+    if "real" in sources and which == "report":
         for seed in range(count):
             yield f"giraf-s{seed}", real_cine(coils=8, snr=40.0, seed=seed), seed
-        for seed in list(HELDOUT_REPORT_SEEDS)[:count]:
-            yield f"heldout-{seed}", simulate_heldout(seed), seed
-    elif which == "tuning":
+    if "real" in sources and which == "tuning":
         for i, index in enumerate(SUNNYBROOK_TUNING_SLICES[:count]):
             yield f"sunnybrook-{index}", sunnybrook_slice(index, seed=i), i
-        for seed in list(HELDOUT_TUNING_SEEDS)[:count]:
+    if "heldout" in sources:
+        seeds = HELDOUT_REPORT_SEEDS if which == "report" else HELDOUT_TUNING_SEEDS
+        for seed in list(seeds)[:count]:
             yield f"heldout-{seed}", simulate_heldout(seed), seed
-    else:
-        raise ValueError(f"case set {which!r}: use 'report' or 'tuning'")

@@ -25,9 +25,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.cases import cases  # noqa: E402
+from benchmarks.cases import SOURCES, cases  # noqa: E402
 from benchmarks.memory import PeakRSS  # noqa: E402
 from recon import methods  # noqa: E402
+from recon.errors import MaskError  # noqa: E402
 from recon.metrics import all_metrics  # noqa: E402
 from recon.pipeline import problem_for, undersample  # noqa: E402
 
@@ -95,12 +96,16 @@ def benchmark(args, path: Path) -> None:
     extra = dict(kv.split("=", 1) for kv in args.params)
     extra = {k: float(v) if v.replace(".", "", 1).isdigit() else v for k, v in extra.items()}
     extra = {k: int(v) if isinstance(v, float) and k in ("steps", "samples") else v for k, v in extra.items()}
-    for case, cine, seed in cases(args.set, args.count):
+    for case, cine, seed in cases(args.set, args.count, tuple(args.sources)):
         for kind, target, labels in grid(args):
             todo = [r for r in labels if (case, kind, f"{target:g}", tagged(r, args.params)) not in done]
             if not todo:
                 continue
-            measured, info = undersample(cine, kind, acs=ACS, seed=seed, accel_eff=target)
+            try:
+                measured, info = undersample(cine, kind, acs=ACS, seed=seed, accel_eff=target)
+            except MaskError as exc:  # e.g. R_eff 12 on 96 lines leaves nothing outside 8 ACS lines
+                print(f"{case:16s} {kind:11s} R_eff {target:5.2f} skipped: {exc}", flush=True)
+                continue
             reference, measured.reference = measured.reference, None
             problem = problem_for(measured)
             for label in todo:
@@ -145,6 +150,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", choices=["report", "tuning"], default="report")
     parser.add_argument("--count", type=int, default=3, help="cases per source")
+    parser.add_argument("--sources", nargs="+", choices=SOURCES, default=list(SOURCES),
+                        help="real: GIRAF (report) / Sunnybrook tuning slices (tuning); heldout: held-out phantoms")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), help=f"rows: {', '.join(ROWS)} or a method name")
     parser.add_argument("--params", nargs="*", default=[], help="extra method parameters KEY=VALUE for every row")
     parser.add_argument("--accels", nargs="+", type=float, default=[4, 8, 12], help="target effective accelerations")
