@@ -48,10 +48,10 @@ class RecordingSDE:
 
 def test_sequential_branches_are_told_their_own_noise_level():
     sde = RecordingSDE()
-    denoise = plane_denoiser(None, sde, ("yt", "xt"), sequential=True, step_ratio=0.25)
+    denoise = plane_denoiser(torch.nn.Identity(), sde, ("yt", "xt"), sequential=True, step_ratio=0.25)
     denoise(torch.ones(3, 4, 4, dtype=torch.complex64), 2.0)
     assert sde.sigmas == pytest.approx([2.0, 1.0])  # x-t sees the level halfway (geometrically) to the next step
     sde.sigmas.clear()
-    plane_denoiser(None, sde, ("yt", "xt"), sequential=False, step_ratio=0.25)(
+    plane_denoiser(torch.nn.Identity(), sde, ("yt", "xt"), sequential=False, step_ratio=0.25)(
         torch.ones(3, 4, 4, dtype=torch.complex64), 2.0)
     assert sde.sigmas == [2.0, 2.0]
