@@ -28,6 +28,10 @@ def test_widget_docks_and_lists_methods(widget):
     assert [w.name for w in widget.params] == ["iterations", "lam"]
     widget.method.value = "dstdm"
     assert "steps" in [w.name for w in widget.params]
+    controls = {w.name: w for w in widget.params}
+    assert list(controls["sampler"].choices) == ["x0-dc", "heun", "predictor"]  # a dropdown, not free text
+    assert list(controls["init"].choices) == ["zero-filled", "lps", "noise"]
+    assert controls["sampler"].value == "x0-dc"
 
 
 def test_zero_filled_run_on_the_sample(qtbot, widget):
