@@ -53,6 +53,8 @@ def create(name: str, **params) -> Method:
         if key not in known:
             raise MethodError(f"method '{name}' has no parameter '{key}'; it takes: {', '.join(known) or 'none'}.")
         check(name, known[key], value)
+        if type(known[key].default) is int:
+            params[key] = int(value)  # 40.0 from a script is 40 steps
     return cls(**params)
 
 

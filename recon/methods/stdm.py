@@ -15,7 +15,7 @@ image and a pixel-wise standard deviation of the magnitude (`extras["uncertainty
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import ClassVar
 
@@ -24,7 +24,7 @@ import torch
 from ..diffusion.checkpoint import CheckpointError, default_model_path, load_model
 from ..diffusion.samplers import SAMPLERS, complex_noise, plane_denoiser, sample
 from ..errors import MethodError
-from . import register
+from . import check, register
 from .base import Iterate, Method, param
 
 
@@ -76,7 +76,9 @@ class DiffusionMethod(Method):
             return noise * sde.sigma_max
         if self.init == "zero-filled":
             return problem.zero_filled() + noise * sigma0
-        return self.warm_start(problem) + noise * sigma0
+        if self.init == "lps":
+            return self.warm_start(problem) + noise * sigma0
+        raise MethodError(f"init '{self.init}' unknown; use {', '.join(INITS)}.")
 
     def warm_start(self, problem) -> torch.Tensor:
         """L+S with its defaults, computed once per run and shared by every posterior sample."""
@@ -105,6 +107,8 @@ class DiffusionMethod(Method):
         yield from sample(self.sampler, denoise, consistent, x, sigmas, generator, self.eta, self.corrector_snr)
 
     def iterate(self, problem):
+        for f in fields(self):  # also when built directly, not through methods.create
+            check(self.name, f, getattr(self, f.name))
         try:
             model, sde = self.network()
         except CheckpointError as exc:
