@@ -33,7 +33,8 @@ INITS = ("zero-filled", "lps", "noise")
 
 @lru_cache(maxsize=4)
 def cached_model(path: str):
-    return load_model(path)
+    model, sde, config = load_model(path)
+    return model.to(memory_format=torch.channels_last), sde, config  # see samplers.network_denoise
 
 
 @dataclass
