@@ -170,14 +170,12 @@ def load_input(args):
 def cmd_recon(args) -> int:
     from tqdm import tqdm
 
-    from .io import write_result
     from .pipeline import problem_for, reconstruct, undersample
-    from .preview import save_preview
 
     params = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
     method = methods.create(args.method, **params)
-    if args.dicom and Path(args.dicom).is_dir() and any(Path(args.dicom).iterdir()) and not args.overwrite:
-        raise ReconError(f"{args.dicom} already holds files; choose a new folder or add --overwrite.")
+    plan, targets = plan_recon_outputs(args, method)
+    patient = dicom_patient(args) if args.dicom else None
     data = load_input(args)
     reference = data.reference
     measured, mask_info = undersample(data, args.mask, args.accel, args.acs, args.seed, args.accel_eff)
@@ -200,43 +198,82 @@ def cmd_recon(args) -> int:
     if result.metrics:
         m = result.metrics
         print(f"  PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  NMSE {m['nmse']:.2e}  (magnitude, vs reference)")
-    out = Path(args.out or f"{Path(args.input).stem}_{args.method}.h5")
     measured.reference = reference
-    write_result(out, measured, result.image, info, result.extras.get("uncertainty"))
-    print(f"  wrote {out}")
-    if args.png:
-        title = f"{args.method}, {mask_info['kind']} R_eff={mask_info['effective_accel']:.1f}"
-        if result.metrics:
-            title += f", PSNR {result.metrics['psnr']:.2f} dB"
-        save_preview(args.png, result.image, reference, title)
-        print(f"  wrote {args.png}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(info, indent=2, default=float))
-    if args.dicom:
-        write_dicom(args, measured.meta, result.image, info)
+    write_recon_outputs(plan, targets, measured, result, info, patient, args.spacing)
     return 0
 
 
-def write_dicom(args, meta, image, info) -> None:
-    from .io.dicom import Patient, export_cine
+def plan_recon_outputs(args, method) -> tuple:
+    """Check every output of `stdm recon` before anything runs: none may be an input (the k-space file, a model
+    file) or another output, a folder where a file belongs, or a DICOM folder holding anything but our series."""
+    from .io.dicom import foreign_content
+    from .io.outputs import OutputPlan
+
+    named_files = [v for v in method.parameters().values() if isinstance(v, str)]
+    plan = OutputPlan.for_inputs([args.input, *named_files])
+    targets = {"out": plan.file(args.out or f"{Path(args.input).stem}_{args.method}.h5", "--out")}
+    for what in ("png", "json"):
+        if getattr(args, what):
+            targets[what] = plan.file(getattr(args, what), f"--{what}")
+    if args.dicom:
+        targets["dicom"] = plan.folder(args.dicom, "--dicom", args.overwrite, foreign_content)
+    return plan, targets
+
+
+def write_recon_outputs(plan, targets: dict, measured, result, info: dict, patient, spacing: float) -> None:
+    """Stage every output, then commit them together: all are written, or none."""
+    from .io import write_result
+    from .preview import save_preview
+
+    with plan.staged():
+        write_result(plan.path(targets["out"]), measured, result.image, info, result.extras.get("uncertainty"))
+        if "png" in targets:
+            title = f"{info['method']}, {info['mask']['kind']} R_eff={info['mask']['effective_accel']:.1f}"
+            if result.metrics:
+                title += f", PSNR {result.metrics['psnr']:.2f} dB"
+            save_preview(plan.path(targets["png"]), result.image, measured.reference, title)
+        if "json" in targets:
+            plan.path(targets["json"]).write_text(json.dumps(info, indent=2, default=float))
+        if "dicom" in targets:
+            files = write_dicom(plan.path(targets["dicom"]), measured.meta, result.image, info, patient,
+                                spacing)
+    for what, target in targets.items():
+        count = f" ({len(files)} DICOM files)" if what == "dicom" else ""
+        print(f"  wrote {target}{count}")
+
+
+def dicom_patient(args):
+    from .io.dicom import Patient
+
+    return Patient(name=args.patient_name, id=args.patient_id)
+
+
+def write_dicom(folder: Path, meta, image, info: dict, patient, spacing: float | None) -> list[Path]:
+    """The DICOM series of a result into `folder` (a staging folder: the caller commits it)."""
+    from .io.dicom import write_series
 
     mask = info["mask"]
     acceleration = f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}"
-    patient = Patient(name=args.patient_name, id=args.patient_id)
-    files = export_cine(image, meta, args.dicom, method=info["method"], parameters=info["parameters"],
-                        acceleration=acceleration, patient=patient, overwrite=args.overwrite,
-                        spacing=(args.spacing, args.spacing))
-    print(f"  wrote {len(files)} DICOM files to {args.dicom}")
+    return write_series(image, meta, folder, method=info["method"], parameters=info["parameters"],
+                        acceleration=acceleration, patient=patient,
+                        spacing=(spacing, spacing) if spacing else None)
 
 
 def cmd_export(args) -> int:
     from .io import read_result
+    from .io.dicom import foreign_content
+    from .io.outputs import OutputPlan
 
+    plan = OutputPlan.for_inputs([args.result])
+    target = plan.folder(args.dicom, "--dicom", args.overwrite, foreign_content)
+    patient = dicom_patient(args)
     data, image, info = read_result(args.result)
     info.setdefault("method", "recon")
     info.setdefault("parameters", {})
     info.setdefault("mask", {"kind": "unknown", "effective_accel": float("nan")})
-    write_dicom(args, data.meta, image, info)
+    with plan.staged():
+        files = write_dicom(plan.path(target), data.meta, image, info, patient, args.spacing)
+    print(f"  wrote {len(files)} DICOM files to {target}")
     return 0
 
 

@@ -8,9 +8,7 @@ orientation, centred field of view) and ImageComments says so. Every series is m
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
-import tempfile
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +17,9 @@ from pydicom.dataset import Dataset
 from pydicom.uid import MRImageStorage, generate_uid
 
 from ..data import CineMeta
-from ..errors import DataError, ReconError
+from ..errors import DataError
 
+MANUFACTURER = "napari-stdm (research reconstruction)"
 PIXEL_MAX = 4095  # 12-bit range, what cardiac viewers expect from MR
 
 
@@ -96,7 +95,7 @@ def series_dataset(meta: CineMeta, patient: Patient, uid, frames: int, descripti
     ds.PatientPosition = str(meta.extra.get("patient_position", "HFS"))
     ds.BodyPartExamined = "HEART"
     ds.PositionReferenceIndicator = ""
-    ds.Manufacturer = "napari-stdm (research reconstruction)"
+    ds.Manufacturer = MANUFACTURER
     ds.AcquisitionNumber = 1
     ds.ImageType = ["DERIVED", "SECONDARY", "OTHER"]
     ds.DerivationDescription = derivation[:1024]
@@ -134,16 +133,28 @@ def frame_dataset(base: Dataset, pixels: np.ndarray, index: int, trigger_ms: flo
 
 def export_cine(image, meta: CineMeta, out_dir: str | Path, *, method: str = "", parameters: dict | None = None,
                 acceleration: str = "", patient: Patient | None = None, spacing: tuple[float, float] | None = None,
-                overwrite: bool = False, uid_seed: str | None = None,
-                now: datetime.datetime | None = None) -> list[Path]:
-    """Write the cine as one DICOM series in `out_dir` (created; atomically replaced only with `overwrite`).
+                overwrite: bool = False, uid_seed: str | None = None, now: datetime.datetime | None = None,
+                inputs: tuple = ()) -> list[Path]:
+    """Write the cine as one DICOM series in `out_dir`: created, or replaced as a whole with `overwrite` when it
+    holds only a series this tool wrote. `inputs`: files the folder must not contain (the data it came from).
 
     spacing: pixel spacing (mm) to use when the source has none. Returns the written files in frame order.
     """
+    from .outputs import OutputPlan
+
+    plan = OutputPlan.for_inputs(inputs)
+    target = plan.folder(out_dir, "DICOM folder", overwrite, foreign_content)
+    with plan.staged():
+        names = write_series(image, meta, plan.path(target), method=method, parameters=parameters,
+                             acceleration=acceleration, patient=patient, spacing=spacing, uid_seed=uid_seed, now=now)
+    return [target / n.name for n in names]
+
+
+def write_series(image, meta: CineMeta, folder: Path, *, method: str = "", parameters: dict | None = None,
+                 acceleration: str = "", patient: Patient | None = None, spacing: tuple[float, float] | None = None,
+                 uid_seed: str | None = None, now: datetime.datetime | None = None) -> list[Path]:
+    """Write the series' files into the existing, empty `folder` (a staging folder); see export_cine."""
     magnitude = magnitude_frames(image)
-    out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
-        raise ReconError(f"{out_dir} already holds files; choose a new folder or allow overwriting (--overwrite).")
     frames = magnitude.shape[0]
     pixels, centre, width = to_uint16(magnitude)
     geo, synthesised = geometry(meta, magnitude.shape[1:], spacing)
@@ -157,28 +168,36 @@ def export_cine(image, meta: CineMeta, out_dir: str | Path, *, method: str = "",
     base = series_dataset(meta, patient or Patient(), uid, frames, f"{method or 'recon'} {acceleration}".strip(),
                           derivation, comments, now or datetime.datetime.now(), geo)
     times = meta.times(frames)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        names = []
-        for index in np.argsort(times, kind="stable"):
-            ds = frame_dataset(base, pixels[index], len(names), times[index], geo, (centre, width), uid)
-            name = f"IM{len(names) + 1:04d}.dcm"
-            ds.save_as(staging / name, enforce_file_format=True)
-            names.append(name)
-        replace_dir(staging, out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    return [out_dir / n for n in names]
+    paths = []
+    for index in np.argsort(times, kind="stable"):
+        ds = frame_dataset(base, pixels[index], len(paths), times[index], geo, (centre, width), uid)
+        paths.append(Path(folder) / f"IM{len(paths) + 1:04d}.dcm")
+        ds.save_as(paths[-1], enforce_file_format=True)
+    return paths
 
 
-def replace_dir(new: Path, target: Path) -> None:
-    """Move `new` to `target`; an existing `target` is removed only after the new one is in place."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old)
+SERIES_FILE = re.compile(r"^IM\d{4}\.dcm$")
+
+
+def foreign_content(folder: Path) -> str | None:
+    """Why `folder` is not a series this tool wrote (so must not be replaced), or None when it is one."""
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
+    entries = sorted(folder.iterdir())
+    if len(entries) > 100_000:
+        return f"it holds {len(entries)} entries"
+    series = set()
+    for entry in entries:
+        if not (entry.is_file() and not entry.is_symlink() and SERIES_FILE.match(entry.name)):
+            return f"it holds {entry.name}, which this tool did not write"
+        try:
+            ds = dcmread(entry, stop_before_pixels=True, specific_tags=["Manufacturer", "SeriesInstanceUID"])
+        except (InvalidDicomError, OSError, ValueError) as exc:
+            return f"{entry.name} is not a DICOM file this tool wrote ({exc})"
+        if not str(ds.get("Manufacturer", "")).startswith(MANUFACTURER):
+            return f"{entry.name} was written by {ds.get('Manufacturer', 'an unknown program')!s}"
+        series.add(str(ds.get("SeriesInstanceUID", "")))
+    if len(series) > 1:
+        return f"it holds {len(series)} series"
+    return None
