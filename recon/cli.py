@@ -5,26 +5,35 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import warnings
 from dataclasses import MISSING, fields
 from pathlib import Path
 
 from . import methods
+from .arguments import SEED, number
 from .errors import Cancelled, ReconError
 from .masks import KINDS
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANCELLED = 130
+EXIT_TERMINATED = 143
 
 
 def cmd_simulate(args) -> int:
     from .io import write_native
+    from .io.outputs import OutputError, OutputPlan
     from .phantom import simulate_cine
     from .samples import real_cine, sample_cine
 
     if args.count > 1:
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise OutputError(f"{args.out} is a file; with --count, OUT is the folder the cines go into.")
         return simulate_folder(args)
+    OutputPlan().file(args.out, "OUT")
     if args.sample:
         data = sample_cine()
     elif args.heldout:
@@ -63,8 +72,11 @@ def simulate_folder(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from .diffusion.sources import Source
     from .diffusion.train import TrainConfig, train, training_summary
+    from .io.outputs import OutputPlan
 
+    OutputPlan.for_inputs([*(Source.parse(spec).path for spec in args.data), args.init_from]).file(args.out, "--out")
     cfg = TrainConfig(data=args.data, out=args.out, planes=args.planes, preset=args.preset, steps=args.steps,
                       batch=args.batch, crop=args.crop or None, lr=args.lr, warmup=args.warmup,
                       checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
@@ -101,8 +113,8 @@ def load_options(args) -> dict:
 
 def add_load_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("reading other layouts (docs/FORMATS.md)")
-    group.add_argument("--slice", type=int, help="slice to read from a multi-slice file")
-    group.add_argument("--frames-axis", type=int, help="which axis holds the frames when the format does not say")
+    group.add_argument("--slice", type=number(int, 0), help="slice to read from a multi-slice file")
+    group.add_argument("--frames-axis", type=number(int, -8, 7), help="which axis holds the frames when the format does not say")
     group.add_argument("--axes", help="axis order of the stored k-space, e.g. tcyx (t frames, c coils, s slice)")
     group.add_argument("--key", help="k-space variable to read (e.g. kspace_sub08, an .npz array name)")
     group.add_argument("--crop-oversampling", action="store_true", help="remove 2x readout oversampling")
@@ -282,7 +294,7 @@ def add_dicom_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing DICOM folder")
     parser.add_argument("--patient-name", default="Anonymous^Research", help="DICOM PatientName (default anonymous)")
     parser.add_argument("--patient-id", default="STDM-ANON", help="DICOM PatientID (default anonymous)")
-    parser.add_argument("--spacing", type=float, default=1.0,
+    parser.add_argument("--spacing", type=number(float, above=0, high=100), default=1.0,
                         help="pixel spacing in mm when the source has none (stated in ImageComments)")
 
 
@@ -292,19 +304,19 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
 
     sim = sub.add_parser("simulate", help="write a synthetic multi-coil cardiac cine (native .h5)")
     sim.add_argument("out")
-    sim.add_argument("--frames", type=int, default=12)
-    sim.add_argument("--size", type=int, default=128)
-    sim.add_argument("--coils", type=int, default=8)
-    sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--snr", type=float, default=40.0, help="mean body signal / noise std (0 = no noise)")
-    sim.add_argument("--breathing", type=float, default=0.0, help="breathing shift amplitude (fraction of FOV/2)")
+    sim.add_argument("--frames", type=number(int, 2, 512), default=12)
+    sim.add_argument("--size", type=number(int, 16, 1024), default=128)
+    sim.add_argument("--coils", type=number(int, 1, 64), default=8)
+    sim.add_argument("--seed", type=SEED, default=0)
+    sim.add_argument("--snr", type=number(float, 0), default=40.0, help="mean body signal / noise std (0 = no noise)")
+    sim.add_argument("--breathing", type=number(float, 0, 1), default=0.0, help="breathing shift amplitude (fraction of FOV/2)")
     sim.add_argument("--sample", action="store_true", help="write the bundled sample cine (ignores the above)")
     sim.add_argument("--real-anatomy", action="store_true",
                      help="the shipped real cine with simulated phase, coils and noise")
     sim.add_argument("--heldout", action="store_true", help="a cine of the held-out phantom family (evaluation "
                                                             "only; size, coils and SNR come from --seed)")
     sim.add_argument("--with-sens", action="store_true", help="also store the true coil maps")
-    sim.add_argument("--count", type=int, default=1, help="write COUNT subjects into the folder OUT")
+    sim.add_argument("--count", type=number(int, 1, 100_000), default=1, help="write COUNT subjects into the folder OUT")
     sim.add_argument("--vary", action="store_true", help="with --count: vary frames (12-25) and breathing")
     sim.set_defaults(func=cmd_simulate)
 
@@ -319,11 +331,11 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     rec.add_argument("input", help="k-space file, or 'sample' / 'real-sample' for the shipped cines")
     rec.add_argument("--method", default="lps", help=f"one of: {', '.join(methods.names())}")
     rec.add_argument("--mask", default="vista", choices=[*KINDS, "file"])
-    rec.add_argument("--accel", type=float, default=8.0, help="acceleration R, counted outside the ACS")
-    rec.add_argument("--accel-eff", type=float, help="effective acceleration (all k-t locations / sampled ones), "
+    rec.add_argument("--accel", type=number(float, 1, 1000), default=8.0, help="acceleration R, counted outside the ACS")
+    rec.add_argument("--accel-eff", type=number(float, 1, 1000), help="effective acceleration (all k-t locations / sampled ones), "
                                                      "as scanners quote it; chooses R and overrides --accel")
-    rec.add_argument("--acs", type=int, default=20, help="fully sampled central lines")
-    rec.add_argument("--seed", type=int, default=0, help="mask seed")
+    rec.add_argument("--acs", type=number(int, 0, 4096), default=20, help="fully sampled central lines")
+    rec.add_argument("--seed", type=SEED, default=0, help="mask seed")
     rec.add_argument("--sens", default="espirit", choices=["espirit", "file"], help="coil maps source")
     rec.add_argument("--out", help="output .h5 (default: INPUT_METHOD.h5)")
     rec.add_argument("--png", help="also write a preview PNG")
@@ -338,21 +350,21 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--data", required=True, action="append",
                     help="training source PATH[:WEIGHT], repeatable: a folder of fully sampled .h5 cines, or a "
                          "magnitude cine (.npz/.npy (slices, frames, y, x), or a DICOM folder); weights mix sources")
-    tr.add_argument("--variants", type=int, default=16, help="augmented cines per slice of a magnitude source")
+    tr.add_argument("--variants", type=number(int, 1, 10_000), default=16, help="augmented cines per slice of a magnitude source")
     tr.add_argument("--skip-slices", type=lambda s: tuple(int(v) for v in s.split(",") if v), default=(),
                     help="slices of magnitude sources to keep out of training (a tuning set), e.g. 3,7")
     tr.add_argument("--planes", default="both", choices=["yt", "xt", "both", "xy", "kspace-global", "kspace-local"])
     tr.add_argument("--preset", default="small", help="network size: tiny, small, base, paper")
-    tr.add_argument("--steps", type=int, default=10000)
-    tr.add_argument("--batch", type=int, default=32)
-    tr.add_argument("--crop", type=int, default=64, help="random crop of the spatial axis (0 = none)")
-    tr.add_argument("--lr", type=float, default=2e-4)
-    tr.add_argument("--warmup", type=int, default=500)
-    tr.add_argument("--sigma-max", type=float, default=50.0)
-    tr.add_argument("--checkpoint-every", type=int, default=1000)
-    tr.add_argument("--max-minutes", type=float, help="stop (and save) when this much time has passed")
-    tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--threads", type=int, help="torch CPU threads per process")
+    tr.add_argument("--steps", type=number(int, 1), default=10000)
+    tr.add_argument("--batch", type=number(int, 1, 4096), default=32)
+    tr.add_argument("--crop", type=number(int, 0, 4096), default=64, help="random crop of the spatial axis (0 = none)")
+    tr.add_argument("--lr", type=number(float, above=0, high=1), default=2e-4)
+    tr.add_argument("--warmup", type=number(int, 0), default=500)
+    tr.add_argument("--sigma-max", type=number(float, above=0, high=1e4), default=50.0)
+    tr.add_argument("--checkpoint-every", type=number(int, 1), default=1000)
+    tr.add_argument("--max-minutes", type=number(float, above=0), help="stop (and save) when this much time has passed")
+    tr.add_argument("--seed", type=SEED, default=0)
+    tr.add_argument("--threads", type=number(int, 1, 1024), help="torch CPU threads per process")
     tr.add_argument("--init-from", help="start from these weights (.safetensors of the same preset), e.g. to "
                                         "continue a prior on new sources; ignored when resuming")
     tr.add_argument("--out", required=True, help="model file (.safetensors); training state goes beside it")
@@ -379,9 +391,28 @@ def one_line_warning(message, category, filename, lineno, file=None, line=None) 
     print(f"stdm: warning: {message}", file=sys.stderr)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is so that staging files are removed on the way out."""
+
+
+def on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+def what_was_written() -> str:
+    from .io.outputs import WRITTEN
+
+    return f"already written: {', '.join(map(str, WRITTEN))}" if WRITTEN else "nothing was written"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     warnings.showwarning = one_line_warning
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
+    from .io.outputs import WRITTEN
+
+    WRITTEN.clear()
     try:
         method = chosen_method(argv)
         if method is not None:
@@ -391,12 +422,30 @@ def main(argv: list[str] | None = None) -> int:
     except Cancelled as exc:
         print(f"stdm: cancelled: {exc}", file=sys.stderr)
         return EXIT_CANCELLED
+    except Terminated:
+        print(f"stdm: terminated; {what_was_written()}", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
-        print("stdm: cancelled; nothing was written", file=sys.stderr)
+        print(f"stdm: cancelled; {what_was_written()}", file=sys.stderr)
         return EXIT_CANCELLED
     except (ReconError, FileExistsError) as exc:
         print(f"stdm: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"stdm: error: {describe_os_error(exc)}; {what_was_written()}", file=sys.stderr)
+        return EXIT_FAILED
+    except MemoryError:
+        print(f"stdm: error: out of memory; use a smaller input or fewer frames/coils; {what_was_written()}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def describe_os_error(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 if __name__ == "__main__":

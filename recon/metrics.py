@@ -17,14 +17,23 @@ def _magnitudes(image, reference):
     return x, ref
 
 
+def finite(x, ref) -> bool:
+    """Metrics of a non-finite image (or reference) are NaN: never a PSNR of inf for an all-NaN result."""
+    return bool(np.isfinite(x).all() and np.isfinite(ref).all())
+
+
 def psnr(image, reference) -> float:
     x, ref = _magnitudes(image, reference)
+    if not finite(x, ref):
+        return float("nan")
     mse = np.mean((x - ref) ** 2)
     return float(20 * np.log10(ref.max() / np.sqrt(mse))) if mse > 0 else float("inf")
 
 
 def nmse(image, reference) -> float:
     x, ref = _magnitudes(image, reference)
+    if not finite(x, ref):
+        return float("nan")
     return float(np.sum((x - ref) ** 2) / np.sum(ref ** 2))
 
 
@@ -34,12 +43,16 @@ def ssim(image, reference) -> float:
 
 def ssim_per_frame(image, reference) -> np.ndarray:
     x, ref = _magnitudes(image, reference)
+    if not finite(x, ref):
+        return np.full(len(x), np.nan)
     peak = ref.max()
     return np.array([structural_similarity(a, b, data_range=peak) for a, b in zip(x, ref)])
 
 
 def psnr_per_frame(image, reference) -> np.ndarray:
     x, ref = _magnitudes(image, reference)
+    if not finite(x, ref):
+        return np.full(len(x), np.nan)
     mse = np.mean((x - ref) ** 2, axis=(1, 2))
     return 20 * np.log10(ref.max() / np.sqrt(np.maximum(mse, 1e-30)))
 

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from .data import CineData
-from .errors import DataError, MaskError
+from .errors import DataError, MaskError, MethodError
 from .masks import accel_for_effective, make_mask
 from .methods import Iterate, Method
 from .metrics import all_metrics
@@ -57,6 +57,14 @@ class RunResult:
     history: list = field(default_factory=list)  # (step, residual) per iterate
 
 
+def check_finite(image: np.ndarray, method: str) -> None:
+    bad = int(np.size(image) - np.isfinite(image).sum())
+    if bad:
+        raise MethodError(f"{method} produced {bad} NaN or Inf pixels (diverged, or a model with bad weights); the "
+                          "result is refused and nothing was written. Lower the step size / lambda or check the "
+                          "model file.")
+
+
 def reconstruct(problem: Problem, method: Method, reference: np.ndarray | None = None,
                 on_iterate: Callable[[Iterate], None] | None = None) -> RunResult:
     """Drive `method` to the end. The reference is only used to score the final image, never given to the method."""
@@ -67,5 +75,8 @@ def reconstruct(problem: Problem, method: Method, reference: np.ndarray | None =
         if on_iterate is not None:
             on_iterate(last)
     seconds = time.perf_counter() - start
+    if last is None:
+        raise MethodError(f"{type(method).__name__} produced no image; nothing was written.")
+    check_finite(last.image, type(method).__name__)
     metrics = all_metrics(last.image, reference) if reference is not None else None
     return RunResult(last.image, last.extras, last.step, seconds, metrics, history)

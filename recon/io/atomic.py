@@ -6,7 +6,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from .outputs import clean_stale, remove, staging_name
+from .outputs import STAGING, WRITTEN, clean_stale, remove, staging_name
 
 
 @contextlib.contextmanager
@@ -22,5 +22,7 @@ def atomic_path(path: str | Path, overwrite: bool = True):
     try:
         yield tmp
         os.replace(tmp, path)
+        if not STAGING.match(path.name):  # a plan's staging file is reported when the plan commits
+            WRITTEN.append(path)
     finally:
         remove(tmp)

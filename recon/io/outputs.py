@@ -23,6 +23,7 @@ from ..errors import ReconError
 
 STAGING = re.compile(r"^\.(?P<name>.+)\.stdm-(?P<pid>\d+)-[0-9a-f]+\.(?P<kind>part|stage|old)$")
 LEGACY_OLD_DIR = re.compile(r"^\.(?P<name>.+)\.old-(?P<pid>\d+)$")  # what replace_dir left before plans existed
+WRITTEN: list[Path] = []  # what this process has committed, so an error or a cancel can say what exists
 
 
 class OutputError(ReconError):
@@ -217,6 +218,7 @@ class OutputPlan:
             for aside, _ in moved_aside:
                 remove(aside)
         self.written = placed
+        WRITTEN.extend(placed)
 
 
 @contextlib.contextmanager
