@@ -38,6 +38,7 @@ class RunJob:
     accel: float = 8.0
     acs: int = 20
     seed: int = 0
+    input_path: str | None = None  # the file the data came from: no export may overwrite it
     # filled in while running
     mask_info: dict = field(default_factory=dict)
     mask_array: np.ndarray | None = None

@@ -30,4 +30,5 @@ def read_kspace(path):
     shown = replace(data, reference=None)  # show what was measured, not the reference
     (image, meta, kind), = cine_layers(shown, Path(path).stem)
     meta["metadata"]["napari_stdm_data"] = data
+    meta["metadata"]["napari_stdm_path"] = str(Path(path).resolve())  # exports must never overwrite it
     return [(image, meta, kind)]

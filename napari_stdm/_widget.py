@@ -123,12 +123,19 @@ class ReconWidget(Container):
             return self.viewer.layers[self.source.value[len(LAYER_PREFIX):]].metadata["napari_stdm_data"]
         return None
 
+    def input_path(self) -> str | None:
+        if self.source.value == FILE_SOURCE:
+            return str(self.file.value)
+        if self.source.value.startswith(LAYER_PREFIX):
+            return self.viewer.layers[self.source.value[len(LAYER_PREFIX):]].metadata.get("napari_stdm_path")
+        return None
+
     # ---- running --------------------------------------------------------------------------------------------
     def make_job(self) -> RunJob:
         path = str(self.file.value) if self.source.value == FILE_SOURCE else None
         data = load_source(self.source.value, path, self.layer_data())
         return RunJob(data, self.method.value, self.parameter_values(), self.mask.value, self.accel.value,
-                      self.acs.value, self.seed.value)
+                      self.acs.value, self.seed.value, self.input_path())
 
     def run(self, *_):
         if self.running:
@@ -277,6 +284,11 @@ class ReconWidget(Container):
         return {"method": job.method_name, "parameters": job.params, "mask": job.mask_info,
                 "metrics": job.metrics(self.result.image), "steps": self.result.step}
 
+    def job_inputs(self) -> list[str]:
+        """Files an export must not overwrite: the k-space file and any model file the run read."""
+        named = [v for v in self.job.params.values() if isinstance(v, str)]
+        return [p for p in (self.job.input_path, *named) if p]
+
     def export_dicom(self, folder: str) -> list[Path]:
         from recon.io.dicom import export_cine
 
@@ -284,7 +296,8 @@ class ReconWidget(Container):
             mask = self.job.mask_info
             files = export_cine(self.result.image, self.job.data.meta, folder, method=self.job.method_name,
                                 parameters=self.job.params,
-                                acceleration=f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}")
+                                acceleration=f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}",
+                                inputs=self.job_inputs())
         except Exception as exc:  # noqa: BLE001
             self.fail(exc)
             return []
@@ -293,8 +306,10 @@ class ReconWidget(Container):
 
     def save_h5(self, path: str) -> Path | None:
         from recon.io import write_result
+        from recon.io.outputs import OutputPlan
 
         try:
+            OutputPlan.for_inputs(self.job_inputs()).file(path, "the file")
             measured = self.job.measured
             measured.reference = self.job.reference
             out = write_result(path, measured, self.result.image, self.result_info(),

@@ -105,6 +105,10 @@ def test_opening_a_kspace_file_feeds_the_widget_and_runs(qtbot, widget, tmp_path
     widget.run()
     wait_idle(qtbot, widget)
     assert widget.preview.data.shape == (6, 64, 64)
+    original = path.read_bytes()
+    assert widget.save_h5(str(path)) is None and "input of this run" in str(widget.errors[-1])
+    assert widget.export_dicom(str(tmp_path)) == [] and "holds" in str(widget.errors[-1])
+    assert path.read_bytes() == original and sorted(p.name for p in tmp_path.iterdir()) == ["cine.h5"]
 
 
 def test_runs_stay_as_layers_and_export(qtbot, widget, tmp_path):
