@@ -22,6 +22,9 @@ def atomic_path(path: str | Path, overwrite: bool = True):
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        exc.filename = exc.filename or str(path)  # a write() error names no file; say which output failed
+        raise
         if not STAGING.match(path.name):  # a plan's staging file is reported when the plan commits
             WRITTEN.append(path)
     finally:

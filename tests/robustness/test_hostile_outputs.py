@@ -302,3 +302,31 @@ def test_sigterm_during_a_run_removes_its_staging_files(tmp_path):
     err = run.communicate()[1]
     assert run.returncode == 143 and "Traceback" not in err and "nothing was written" in err, err
     assert snapshot(tmp_path) == before
+
+
+def file_size_limit():
+    """In the child: writes past 1 MB fail with EFBIG, as on a full disk (but without needing root or a mount)."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
+
+
+@pytest.mark.parametrize("argv", [
+    ["simulate", "{dir}/s.h5", "--size", "128", "--frames", "12"],
+    ["recon", "{big}", "--method", "zero-filled", "--out", "{dir}/r.h5", "--quiet"],
+    ["recon", "{big}", "--method", "zero-filled", "--out", "{dir}/small.h5", "--quiet", "--dicom", "{dir}/d",
+     "--json", "{dir}/r.json"],
+], ids=["simulate", "recon", "recon-with-dicom"])
+def test_full_disk_while_writing_is_one_line_and_leaves_nothing(tmp_path, argv):
+    big = tmp_path / "big.h5"
+    from recon.io import write_native
+
+    write_native(big, simulate_cine(frames=12, size=128, coils=1, seed=3))
+    before = snapshot(tmp_path)
+    run = start([a.format(dir=tmp_path, big=big) for a in argv], preexec_fn=file_size_limit)
+    err = run.communicate()[1]
+    assert run.returncode == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "nothing was written" in err and "too large" in err.lower()
+    assert snapshot(tmp_path) == before
