@@ -69,11 +69,21 @@ class CineData:
             self.reference = check_reference(self.reference, self.kspace.shape)
         if self.sens is not None:
             self.sens = check_sens(self.sens, self.kspace.shape)
+        self.meta = check_meta(self.meta, self.frames)
         return self
 
 
+def numeric(array, what: str) -> np.ndarray:
+    """array as numbers; text, compound records or Python objects are refused by name."""
+    array = np.asarray(array)
+    if array.dtype.kind not in "biufc":
+        kind = "records with fields " + ", ".join(array.dtype.names) if array.dtype.names else str(array.dtype)
+        raise DataError(f"{what} holds {kind}, not numbers; pass a numeric array.")
+    return array
+
+
 def check_kspace(kspace) -> np.ndarray:
-    kspace = np.asarray(kspace)
+    kspace = numeric(kspace, "k-space")
     if kspace.ndim == 3:
         raise DataError(
             f"k-space has 3 axes {kspace.shape}; expected (frames, coils, ky, kx). "
@@ -104,7 +114,7 @@ def check_kspace(kspace) -> np.ndarray:
 
 def check_mask(mask, kspace_shape) -> np.ndarray:
     frames, _, ny, nx = kspace_shape
-    mask = np.asarray(mask)
+    mask = numeric(mask, "mask")
     if mask.ndim == 2 and mask.shape == (frames, ny):
         mask = np.broadcast_to(mask[:, :, None], (frames, ny, nx))
     elif mask.ndim == 2 and mask.shape == (ny, nx):
@@ -125,7 +135,7 @@ def check_mask(mask, kspace_shape) -> np.ndarray:
 
 def check_reference(reference, kspace_shape) -> np.ndarray:
     frames, _, ny, nx = kspace_shape
-    reference = np.asarray(reference)
+    reference = numeric(reference, "reference image")
     if reference.shape != (frames, ny, nx):
         raise DataError(f"reference shape {reference.shape} does not fit k-space; expected (frames, y, x) = "
                         f"{(frames, ny, nx)}.")
@@ -136,10 +146,60 @@ def check_reference(reference, kspace_shape) -> np.ndarray:
 
 def check_sens(sens, kspace_shape) -> np.ndarray:
     _, coils, ny, nx = kspace_shape
-    sens = np.asarray(sens)
+    sens = numeric(sens, "coil maps")
     if sens.shape != (coils, ny, nx):
         raise DataError(f"coil maps shape {sens.shape} do not fit k-space; expected (coils, y, x) = "
                         f"{(coils, ny, nx)}. Drop them to estimate maps with ESPIRiT.")
     if not np.isfinite(sens).all():
         raise DataError("coil maps contain NaN or Inf; drop them to estimate maps with ESPIRiT.")
     return sens.astype(np.complex64, copy=False)
+
+
+def positive_numbers(value, name: str, count: int | None = None) -> tuple[float, ...]:
+    """value as finite numbers > 0 (exactly `count` of them when given), or a DataError naming `name`."""
+    array = numbers_1d(value, name)
+    if count is not None and array.size != count:
+        raise DataError(f"{name} {shown(value)} has {array.size} values; expected {count}.")
+    if not np.isfinite(array).all() or np.any(array <= 0):
+        raise DataError(f"{name} {shown(value)} must be finite and greater than 0.")
+    return tuple(float(v) for v in array)
+
+
+def check_frame_times(value, frames: int) -> tuple[float, ...]:
+    """One finite trigger time per frame, strictly increasing, or a DataError."""
+    times = numbers_1d(value, "frame_times")
+    if times.size != frames:
+        raise DataError(f"frame_times has {times.size} values for {frames} frames; one trigger time per frame "
+                        "is needed.")
+    if not np.isfinite(times).all():
+        raise DataError("frame_times contains NaN or Inf.")
+    if np.any(np.diff(times) <= 0):
+        raise DataError(f"frame_times {shown(value)} does not increase from frame to frame.")
+    return tuple(float(t) for t in times)
+
+
+def numbers_1d(value, name: str) -> np.ndarray:
+    try:
+        array = np.atleast_1d(np.asarray(value))
+    except (ValueError, TypeError):
+        array = np.array([None])
+    if array.dtype.kind not in "biuf" or array.ndim != 1:
+        raise DataError(f"{name} {shown(value)} is not a list of numbers.")
+    return array
+
+
+def check_meta(meta: CineMeta, frames: int) -> CineMeta:
+    """Geometry and timing that an export can trust: refuse values that would mislabel the images."""
+    spacing = None if meta.pixel_spacing is None else positive_numbers(meta.pixel_spacing, "pixel_spacing", 2)
+    thickness, rr = (None if v is None else positive_numbers(v, name, 1)[0]
+                     for v, name in ((meta.slice_thickness, "slice_thickness"), (meta.rr_interval, "rr_interval")))
+    times = None if meta.frame_times is None else check_frame_times(meta.frame_times, frames)
+    if not isinstance(meta.extra, dict):
+        raise DataError(f"meta.extra must be a dict, not {type(meta.extra).__name__}.")
+    return replace(meta, pixel_spacing=spacing, slice_thickness=thickness, rr_interval=rr, frame_times=times)
+
+
+def shown(value) -> str:
+    """A short repr for messages (hostile values can be long)."""
+    text = repr(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from pathlib import Path
 
 import h5py
 
 from ..data import CineData
-from ..errors import FileFormatError
-from .native import is_native, read_native, read_result, write_native, write_result
+from ..errors import DataError, FileFormatError
+from .guards import regular_file
+from .hdf5_safety import first_line, open_hdf5
+from .native import is_native, read_native, read_result, text_attr, write_native, write_result
 
 NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
+DAMAGED = (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def detect(path: Path) -> str:
     """'native', 'fastmri', 'ismrmrd', 'cmrxrecon' or 'numpy', from the bytes of the file."""
-    with open(path, "rb") as f:
-        head = f.read(8)
+    path = regular_file(Path(path))
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise FileFormatError(f"{path} could not be read ({exc.strerror or exc}); check the file.") from None
     if head.startswith(NPY_MAGIC) or head.startswith(ZIP_MAGIC):
         return "numpy"
     if head.startswith(b"MATLAB"):
@@ -24,21 +33,23 @@ def detect(path: Path) -> str:
     if not h5py.is_hdf5(path):
         raise FileFormatError(f"{path} is neither HDF5, MATLAB nor NumPy; expected native/fastMRI/ISMRMRD .h5, "
                               "CMRxRecon .mat or .npy/.npz k-space (docs/FORMATS.md).")
-    try:
-        with h5py.File(path, "r") as f:
-            keys = list(f.keys())
-            if f.attrs.get("format") == "napari-stdm":
-                return "native"
-            if "dataset" in f and isinstance(f["dataset"], h5py.Group) and "data" in f["dataset"]:
-                return "ismrmrd"
-            if "kspace" in f and ("ismrmrd_header" in f or f["kspace"].ndim == 3):
-                return "fastmri"
-            if is_native(f):
-                return "native"
-    except OSError as exc:
-        raise FileFormatError(f"{path} could not be opened as HDF5 ({exc}); is the file complete?") from exc
-    raise FileFormatError(f"{path} is HDF5 but in no layout this version reads (found: {', '.join(keys) or 'nothing'});"
-                          " expected a 'kspace' dataset (frames, coils, ky, kx), see docs/FORMATS.md.")
+    with open_hdf5(path) as f:  # refuses files that point outside themselves before anything is followed
+        return hdf5_layout(f, path)
+
+
+def hdf5_layout(f: h5py.File, path: Path) -> str:
+    if text_attr(f.attrs, "format") == "napari-stdm":
+        return "native"
+    if isinstance(f.get("dataset"), h5py.Group) and "data" in f["dataset"]:
+        return "ismrmrd"
+    kspace = f.get("kspace")
+    if isinstance(kspace, h5py.Dataset) and ("ismrmrd_header" in f or kspace.ndim == 3):
+        return "fastmri"
+    if is_native(f):
+        return "native"
+    raise FileFormatError(f"{path} is HDF5 but in no layout this version reads (found: "
+                          f"{', '.join(f.keys()) or 'nothing'}); expected a 'kspace' dataset (frames, coils, ky, kx), "
+                          "see docs/FORMATS.md.")
 
 
 def load(path: str | Path, slice: int | None = None, frames_axis: int | None = None, axes: str | None = None,
@@ -48,13 +59,21 @@ def load(path: str | Path, slice: int | None = None, frames_axis: int | None = N
     slice: which slice of a multi-slice file; frames_axis / axes: where time is when the format does not say;
     key: which k-space variable (CMRxRecon kspace_sub08, an .npz array); crop_oversampling: drop 2x readout
     oversampling (CMRxRecon; ISMRMRD files are always cropped to their recon matrix).
+    Anything other than a complete, self-contained file of a known layout raises FileFormatError or DataError.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileFormatError(f"{path} does not exist; check the path.")
-    if path.is_dir():
-        raise FileFormatError(f"{path} is a folder; give the k-space file inside it.")
+    path = regular_file(Path(path))
     kind = detect(path)
+    try:
+        return read_kind(kind, path, slice, frames_axis, axes, key, crop_oversampling)
+    except MemoryError:
+        raise DataError(f"{path} does not fit in the memory available; read one slice (--slice) or use a machine "
+                        "with more memory.") from None
+    except DAMAGED as exc:  # the readers name what they expect; this is the net for damage they cannot foresee
+        raise FileFormatError(f"{path} could not be read as {kind} k-space ({first_line(exc)}); the file may be "
+                              "damaged or truncated: copy it again from the source.") from exc
+
+
+def read_kind(kind: str, path: Path, slice, frames_axis, axes, key, crop_oversampling) -> CineData:
     if kind == "native":
         return read_native(path)
     if kind == "fastmri":

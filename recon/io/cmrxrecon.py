@@ -16,10 +16,13 @@ import numpy as np
 
 from ..data import CineData, CineMeta
 from ..errors import FileFormatError
+from .guards import check_fits, regular_file
+from .hdf5_safety import dataset, describe_dtype, first_line, open_hdf5, read
 from .readout import crop_readout
 
 KSPACE_KEYS = ("kspace_full", "kus", "kspace_sub04", "kspace_sub08", "kspace_sub10", "kspace_sub12", "kspace")
 MAT_V73_MAGIC = b"MATLAB 7.3 MAT-file"
+MAT_KINDS = "biufcV"  # numbers, or MATLAB complex as a compound (real, imag)
 
 
 def is_mat(path: Path) -> bool:
@@ -39,9 +42,13 @@ def kspace_key(keys, path: Path, wanted: str | None) -> str:
                           f"found: {', '.join(keys) or 'nothing'}).")
 
 
-def as_complex(array: np.ndarray) -> np.ndarray:
+def as_complex(array: np.ndarray, path: Path, name: str) -> np.ndarray:
     if array.dtype.names and {"real", "imag"} <= set(array.dtype.names):
-        return (array["real"] + 1j * array["imag"]).astype(np.complex64)
+        if array.dtype["real"].kind in "biuf" and array.dtype["imag"].kind in "biuf":
+            return (array["real"] + 1j * array["imag"]).astype(np.complex64)
+    if array.dtype.kind not in "biufc":
+        raise FileFormatError(f"{path}:{name} holds {describe_dtype(array.dtype)}; expected complex k-space "
+                              "(MATLAB complex, fields real/imag).")
     return array.astype(np.complex64)
 
 
@@ -63,34 +70,59 @@ def pick_slice(shape: tuple, slice_index: int | None, path: Path) -> int:
 
 def read_v73(path: Path, key: str | None, slice_index: int | None) -> tuple[np.ndarray, np.ndarray | None, str]:
     """Read one slice lazily: only that slice's bytes are loaded."""
-    with h5py.File(path, "r") as f:
+    with open_hdf5(path) as f:
         name = kspace_key(list(f.keys()), path, key)
-        ds = f[name]
+        ds = dataset(f, name, path)
         if ds.ndim == 4:  # single slice stored as (time, coil, ky, kx)
-            kspace = as_complex(ds[()])
+            kspace = as_complex(read(ds, path, allow=MAT_KINDS, itemsize=8), path, name)
         elif ds.ndim == 5:
-            kspace = as_complex(ds[:, pick_slice(ds.shape, slice_index, path)])
+            index = pick_slice(ds.shape, slice_index, path)
+            shape = ds.shape[:1] + ds.shape[2:]
+            kspace = as_complex(read(ds, path, allow=MAT_KINDS, index=(slice(None), index), shape=shape, itemsize=8),
+                                path, name)
         else:
             raise FileFormatError(f"{path}:{name} has shape {ds.shape}; expected MATLAB (kx, ky, coil, slice, time).")
-        mask = next((f[m][()] for m in mask_key(name) if m in f), None)
+        mask = hdf5_mask(f, name, path)
     return kspace, mask, name
+
+
+def hdf5_mask(f, name: str, path: Path) -> np.ndarray | None:
+    found = next((m for m in mask_key(name) if m in f), None)
+    return None if found is None else read(dataset(f, found, path), path)
+
+
+def mat_variables(path: Path) -> dict[str, tuple]:
+    """Variable name -> MATLAB shape, from the headers only."""
+    import scipy.io
+
+    try:
+        return {name: shape for name, shape, _ in scipy.io.whosmat(path)}
+    except Exception as exc:  # noqa: BLE001 - scipy raises many kinds of errors on damaged files
+        raise FileFormatError(f"{path} could not be read as a MAT v5 file ({first_line(exc)}); is the file "
+                              "complete?") from None
 
 
 def read_v5(path: Path, key: str | None, slice_index: int | None) -> tuple[np.ndarray, np.ndarray | None, str]:
     import scipy.io
 
+    variables = mat_variables(path)
+    name = kspace_key(list(variables), path, key)
+    check_fits(variables[name], 8, f"{path}:{name}")
+    masks = [m for m in mask_key(name) if m in variables]
+    for m in masks:
+        check_fits(variables[m], 8, f"{path}:{m}")
     try:
-        content = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
-    except Exception as exc:
-        raise FileFormatError(f"{path} could not be read as a MAT v5 file ({exc}).") from exc
-    name = kspace_key(list(content), path, key)
+        content = scipy.io.loadmat(path, variable_names=[name, *masks])
+    except Exception as exc:  # noqa: BLE001 - scipy raises many kinds of errors on damaged files
+        raise FileFormatError(f"{path} could not be read as a MAT v5 file ({first_line(exc)}); is the file "
+                              "complete? Copy it again from the source.") from None
     array = np.asarray(content[name])
     if array.ndim not in (4, 5):
         raise FileFormatError(f"{path}:{name} has shape {array.shape}; expected (kx, ky, coil, [slice,] time).")
     array = array.T  # MATLAB (kx, ky, coil, slice, time) -> (time, slice, coil, ky, kx)
     kspace = array if array.ndim == 4 else array[:, pick_slice(array.shape, slice_index, path)]
     mask = next((np.asarray(content[m]).T for m in mask_key(name) if m in content), None)
-    return kspace.astype(np.complex64), mask, name
+    return as_complex(kspace, path, name), mask, name
 
 
 def sibling_mask(path: Path, name: str) -> np.ndarray | None:
@@ -98,13 +130,19 @@ def sibling_mask(path: Path, name: str) -> np.ndarray | None:
     sibling = path.with_name(path.stem + "_mask.mat")
     if not sibling.exists():
         return None
+    regular_file(sibling)
     if h5py.is_hdf5(sibling):
-        with h5py.File(sibling, "r") as f:
-            return next((f[m][()] for m in mask_key(name) if m in f), None)
+        with open_hdf5(sibling) as f:
+            return hdf5_mask(f, name, sibling)
     import scipy.io
 
-    content = scipy.io.loadmat(sibling)
-    return next((np.asarray(content[m]).T for m in mask_key(name) if m in content), None)
+    masks = [m for m in mask_key(name) if m in mat_variables(sibling)]
+    if not masks:
+        return None
+    try:
+        return np.asarray(scipy.io.loadmat(sibling, variable_names=masks[:1])[masks[0]]).T
+    except Exception as exc:  # noqa: BLE001 - scipy raises many kinds of errors on damaged files
+        raise FileFormatError(f"{sibling} (the mask file) could not be read ({first_line(exc)}).") from None
 
 
 def fit_mask(mask: np.ndarray | None, frames: int) -> np.ndarray | None:
@@ -117,10 +155,7 @@ def fit_mask(mask: np.ndarray | None, frames: int) -> np.ndarray | None:
 def read_cmrxrecon(path: Path, key: str | None = None, slice_index: int | None = None,
                    crop_oversampling: bool = False) -> CineData:
     reader = read_v73 if h5py.is_hdf5(path) else read_v5
-    try:
-        kspace, mask, name = reader(path, key, slice_index)
-    except OSError as exc:
-        raise FileFormatError(f"{path} could not be read ({str(exc).splitlines()[0]}); is the file complete?") from exc
+    kspace, mask, name = reader(path, key, slice_index)
     if mask is None:
         mask = sibling_mask(path, name)
     mask = fit_mask(mask, kspace.shape[0])

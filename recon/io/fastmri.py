@@ -6,6 +6,7 @@ order such as 'tcyx'); without it the reader stops with an explanation instead o
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import h5py
@@ -14,6 +15,7 @@ import numpy as np
 from ..data import CineData, CineMeta
 from ..errors import FileFormatError
 from .axes import to_tcyx
+from .hdf5_safety import dataset, dtype_of, open_hdf5, read
 
 
 def default_axes(ndim: int, frames_axis: int) -> str:
@@ -24,20 +26,36 @@ def default_axes(ndim: int, frames_axis: int) -> str:
     return "tcyx" if ndim == 4 else "tyx"
 
 
+def xml_text(ds: h5py.Dataset | None, path: Path) -> str:
+    """The ISMRMRD header as text ('' when absent); it is only kept for reference, so a bad one is skipped."""
+    if ds is None:
+        return ""
+    value = ds[()] if ds.shape == () and dtype_of(ds, path).kind in "SOU" else None
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    if isinstance(value, str):
+        return value
+    warnings.warn(f"{path}: 'ismrmrd_header' is not a text string; it is ignored.")
+    return ""
+
+
 def read_fastmri(path: Path, frames_axis: int | None = None, axes: str | None = None,
                  slice_index: int | None = None) -> CineData:
-    with h5py.File(path, "r") as f:
-        ds = f["kspace"]
+    with open_hdf5(path) as f:
+        ds = dataset(f, "kspace", path)
+        if ds is None:
+            raise FileFormatError(f"{path} has no 'kspace' dataset; expected a fastMRI-style file (docs/FORMATS.md).")
         if axes is None and frames_axis is None:
             raise FileFormatError(
                 f"{path} is a fastMRI-style file, kspace {ds.shape}, with no time axis in the format; say which "
                 "axis holds the cardiac frames (frames_axis=0 / --frames-axis 0, or axes='tcyx').")
         order = axes or default_axes(ds.ndim, frames_axis)
-        kspace = to_tcyx(ds[()], order, slice_index)
-        mask = f["mask"][()] if "mask" in f else None
-        header = f["ismrmrd_header"][()] if "ismrmrd_header" in f else None
+        kspace = to_tcyx(read(ds, path, itemsize=8), order, slice_index)
+        mask = dataset(f, "mask", path)
+        mask = None if mask is None else read(mask, path)
+        header = xml_text(dataset(f, "ismrmrd_header", path), path)
     if mask is not None and mask.ndim == 1:  # fastMRI stores a 1D mask over the readout-transposed axis
         mask = np.broadcast_to(mask[None, None, :] != 0, (kspace.shape[0], kspace.shape[2], mask.shape[0]))
-    extra = {"ismrmrd_header": header.decode(errors="replace")[:20000]} if header is not None else {}
+    extra = {"ismrmrd_header": header[:20000]} if header else {}
     return CineData(kspace=kspace, mask=mask, meta=CineMeta(source=f"fastMRI-style {path.name} ({order})",
                                                             extra=extra)).validate()

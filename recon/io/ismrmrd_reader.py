@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from ..data import CineData, CineMeta
+from ..data import CineData, CineMeta, check_frame_times, positive_numbers
 from ..errors import FileFormatError
+from .guards import check_fits
+from .hdf5_safety import dataset, open_hdf5, read
+from .lenient import kept
 from .readout import crop_readout
 
+TABLE_FIELDS = {"head", "data"}
 SKIP_FLAGS = (19, 22, 23, 28)  # noise measurement, phase correction, navigator, dummy scan (1-based bit numbers)
 PHYSIOLOGY_TICK_MS = 2.5
 
@@ -44,15 +47,18 @@ def parse_header(path: Path, xml: bytes) -> dict:
 
 
 def acquisition_table(path: Path):
-    try:
-        with h5py.File(path, "r") as f:
-            xml = f["dataset/xml"][0]
-            table = f["dataset/data"][:]
-    except (OSError, KeyError) as exc:
-        raise FileFormatError(f"{path}: no readable ISMRMRD acquisitions ({exc}).") from exc
+    with open_hdf5(path) as f:
+        xml, data = dataset(f, "dataset/xml", path), dataset(f, "dataset/data", path)
+        if xml is None or data is None:
+            raise FileFormatError(f"{path}: no ISMRMRD header and acquisitions ('dataset/xml', 'dataset/data').")
+        xml = read(xml, path, allow="SOU")
+        table = read(data, path, allow="V")
+    if xml.size == 0 or table.ndim != 1 or not TABLE_FIELDS <= set(table.dtype.names):
+        raise FileFormatError(f"{path}: 'dataset/data' is not an ISMRMRD acquisition table (fields head, data); "
+                              "the file is damaged or was not written by an ISMRMRD tool.")
     if table.size == 0:
         raise FileFormatError(f"{path} holds no acquisitions.")
-    return xml, table
+    return xml.flat[0], table
 
 
 def imaging_rows(head) -> np.ndarray:
@@ -73,9 +79,17 @@ def geometry(head, h: dict, recon_x: int) -> dict:
             "pixel_spacing": (dy, dx)}
 
 
+def frame_times_or_none(times: list[float], where: str) -> tuple[float, ...] | None:
+    """Mean trigger time per frame; a frame without time stamps drops them all, silently (an absent field)."""
+    return kept(check_frame_times, times, where, len(times)) if np.all(np.isfinite(times)) else None
+
+
 def read_ismrmrd(path: Path, slice_index: int | None = None, keep_oversampling: bool = False) -> CineData:
     xml, table = acquisition_table(path)
     h = parse_header(path, xml)
+    if min(h["encoded_x"], h["recon_x"], h["ny"]) < 1:
+        raise FileFormatError(f"{path}: the ISMRMRD header declares an empty matrix ({h['encoded_x']} x {h['ny']}, "
+                              f"recon {h['recon_x']}); the file is damaged.")
     keep = imaging_rows(table["head"])
     head, data = table["head"][keep], table["data"][keep]
     if head.size == 0:
@@ -96,6 +110,10 @@ def read_ismrmrd(path: Path, slice_index: int | None = None, keep_oversampling: 
     coils = int(head["active_channels"][0])
     nx, ny = int(h["encoded_x"]), max(int(h["ny"]), int(lines.max()) + 1)
     samples = head["number_of_samples"].astype(int)
+    if coils < 1 or nx < 1 or samples.max() > nx:
+        raise FileFormatError(f"{path}: acquisitions declare {coils} coils and up to {samples.max()} samples for a "
+                              f"readout of {nx}; the header and the data disagree.")
+    check_fits((frames, coils, ny, nx), 8, f"{path}: the k-space its acquisitions index")
     kspace = np.zeros((frames, coils, ny, nx), np.complex64)
     counts = np.zeros((frames, ny), np.int32)
     for n in np.unique(samples):  # vectorised per readout length (asymmetric echoes are shorter)
@@ -114,11 +132,14 @@ def read_ismrmrd(path: Path, slice_index: int | None = None, keep_oversampling: 
     mask = np.repeat((counts > 0)[:, :, None], kspace.shape[-1], axis=2)
     geo = geometry(head, h, recon_x)
     stamps = head["physiology_time_stamp"][:, 0].astype(float) * PHYSIOLOGY_TICK_MS
-    frame_times = tuple(float(stamps[frames_idx == t].mean()) if np.any(frames_idx == t) else float("nan")
-                        for t in range(frames))
+    frame_times = [float(stamps[frames_idx == t].mean()) if np.any(frames_idx == t) else float("nan")
+                   for t in range(frames)]
     extra = {k: h[k] for k in ("tr_ms", "te_ms", "patient_position", "field_strength") if h[k] is not None}
     extra.update(image_orientation=geo["image_orientation"], image_position=geo["image_position"])
-    meta = CineMeta(pixel_spacing=geo["pixel_spacing"], slice_thickness=h["slice_thickness"],
-                    frame_times=frame_times if np.all(np.isfinite(frame_times)) else None,
+    where = str(path)
+    thickness = kept(positive_numbers, h["slice_thickness"], where, "slice_thickness", 1)
+    meta = CineMeta(pixel_spacing=kept(positive_numbers, geo["pixel_spacing"], where, "pixel_spacing", 2),
+                    slice_thickness=None if thickness is None else thickness[0],
+                    frame_times=frame_times_or_none(frame_times, where),
                     source=f"ISMRMRD {path.name} slice {chosen}", extra=extra)
     return CineData(kspace=kspace, mask=mask, meta=meta).validate()

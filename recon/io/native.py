@@ -3,35 +3,66 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from ..data import CineData, CineMeta
+from ..data import CineData, CineMeta, check_frame_times, positive_numbers
 from ..errors import FileFormatError
-from .atomic import atomic_path
+from .h5_write import new_h5
+from .hdf5_safety import dataset, open_hdf5, read
+from .lenient import extra_fields, kept
 
 FORMAT_NAME = "napari-stdm"
 FORMAT_VERSION = 1
 
 
 def is_native(f: h5py.File) -> bool:
-    return f.attrs.get("format") == FORMAT_NAME or "kspace" in f
+    return text_attr(f.attrs, "format") == FORMAT_NAME or "kspace" in f
 
 
-def read_meta(attrs) -> CineMeta:
-    def opt(name, cast):
-        return cast(attrs[name]) if name in attrs else None
+def text_attr(attrs, name: str) -> str:
+    """A string attribute, '' when absent or of another kind (a hostile file may store anything)."""
+    try:
+        value = attrs.get(name, "")
+    except (OSError, TypeError, ValueError):
+        return ""
+    value = value.decode(errors="replace") if isinstance(value, bytes) else value
+    return value if isinstance(value, str) else ""
 
+
+def read_meta(attrs, frames: int, where: str = "file") -> CineMeta:
+    """Geometry and timing attributes; a value that is unreadable or implausible is dropped with a warning."""
+    def opt(name, check, *args):
+        value = attr(attrs, name, where)
+        return None if value is None else kept(check, value, where, *args)
+
+    extra = attr(attrs, "meta_extra", where)
     return CineMeta(
-        pixel_spacing=opt("pixel_spacing", lambda v: tuple(float(x) for x in v)),
-        slice_thickness=opt("slice_thickness", float),
-        frame_times=opt("frame_times", lambda v: tuple(float(x) for x in v)),
-        rr_interval=opt("rr_interval", float),
-        source=str(attrs.get("source", "")),
-        extra=json.loads(attrs.get("meta_extra", "{}")),
+        pixel_spacing=opt("pixel_spacing", positive_numbers, "pixel_spacing", 2),
+        slice_thickness=first(opt("slice_thickness", positive_numbers, "slice_thickness", 1)),
+        frame_times=opt("frame_times", check_frame_times, frames),
+        rr_interval=first(opt("rr_interval", positive_numbers, "rr_interval", 1)),
+        source=text_attr(attrs, "source"),
+        extra={} if extra is None else extra_fields(extra, where),
     )
+
+
+def attr(attrs, name: str, where: str):
+    """The attribute's value; None when absent or unreadable (with a warning)."""
+    if name not in attrs:
+        return None
+    try:
+        return attrs[name]
+    except (OSError, TypeError, ValueError) as exc:
+        warnings.warn(f"{where}: attribute {name} could not be read ({exc}); it is ignored.")
+        return None
+
+
+def first(values):
+    return None if values is None else values[0]
 
 
 def write_meta(attrs, meta: CineMeta) -> None:
@@ -45,18 +76,20 @@ def write_meta(attrs, meta: CineMeta) -> None:
 
 def read_native(path: str | Path) -> CineData:
     path = Path(path)
-    try:
-        with h5py.File(path, "r") as f:
-            if "kspace" not in f:
-                raise FileFormatError(f"{path} has no 'kspace' dataset (found: {', '.join(f.keys()) or 'nothing'}); "
-                                      "expected the native layout of docs/FORMATS.md.")
-            def optional(name):
-                return f[name][()] if name in f else None
+    with open_hdf5(path) as f:
+        kspace = dataset(f, "kspace", path)
+        if kspace is None:
+            raise FileFormatError(f"{path} has no 'kspace' dataset (found: {', '.join(f.keys()) or 'nothing'}); "
+                                  "expected the native layout of docs/FORMATS.md.")
+        kspace = read(kspace, path, itemsize=8)
 
-            data = CineData(kspace=f["kspace"][()], mask=optional("mask"), reference=optional("reference"),
-                            sens=optional("sens"), meta=read_meta(f.attrs))
-    except OSError as exc:
-        raise FileFormatError(f"{path} could not be read as HDF5 ({exc}); is the file complete?") from exc
+        def optional(name):
+            ds = dataset(f, name, path)
+            return None if ds is None else read(ds, path)
+
+        frames = kspace.shape[0] if kspace.ndim else 0
+        data = CineData(kspace=kspace, mask=optional("mask"), reference=optional("reference"),
+                        sens=optional("sens"), meta=read_meta(f.attrs, frames, str(path)))
     if not data.meta.source:
         data.meta.source = path.name
     return data.validate()
@@ -76,7 +109,7 @@ def write_datasets(f: h5py.File, data: CineData) -> None:
 
 
 def write_native(path: str | Path, data: CineData) -> Path:
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with new_h5(path) as f:
         write_datasets(f, data)
     return Path(path)
 
@@ -85,7 +118,7 @@ def write_result(path: str | Path, data: CineData, image: np.ndarray, info: dict
                  uncertainty: np.ndarray | None = None) -> Path:
     """The input (as reconstructed: undersampled k-space and mask) plus `recon` and a JSON `info` attribute
     (method, parameters, mask, timing, metrics)."""
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with new_h5(path) as f:
         write_datasets(f, data)
         f.create_dataset("recon", data=image.astype(np.complex64))
         if uncertainty is not None:
@@ -97,8 +130,21 @@ def write_result(path: str | Path, data: CineData, image: np.ndarray, info: dict
 
 def read_result(path: str | Path) -> tuple[CineData, np.ndarray, dict]:
     data = read_native(path)
-    with h5py.File(path, "r") as f:
-        if "recon" not in f:
+    with open_hdf5(Path(path)) as f:
+        recon = dataset(f, "recon", Path(path))
+        if recon is None:
             raise FileFormatError(f"{path} holds no 'recon' dataset; it is an input file, not a reconstruction. "
                                   "Run `stdm recon` on it first.")
-        return data, f["recon"][()], json.loads(f.attrs.get("recon_info", "{}"))
+        image = read(recon, Path(path), itemsize=8)
+        info = text_attr(f.attrs, "recon_info") or "{}"
+    if image.shape != data.kspace.shape[:1] + data.kspace.shape[2:]:
+        raise FileFormatError(f"{path}: 'recon' {image.shape} does not fit k-space {data.kspace.shape}; expected "
+                              "(frames, y, x). The file was not written by `stdm recon`.")
+    try:
+        info = json.loads(info)
+    except ValueError:
+        info = None
+    if not isinstance(info, dict):
+        warnings.warn(f"{path}: attribute recon_info is not a JSON object; the run's parameters are unknown.")
+        info = {}
+    return data, image, info
