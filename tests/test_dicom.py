@@ -24,7 +24,7 @@ def series(tmp_path_factory, small_cine):
 
 
 def validator_errors(args) -> list[str]:
-    done = subprocess.run(args, capture_output=True, text=True)
+    done = subprocess.run(args, capture_output=True, text=True, errors="replace")  # dciodvfy echoes raw bytes
     return [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("Error")]
 
 

@@ -18,9 +18,11 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from ..errors import ReconError
-from .checkpoint import load_model, load_state, save_model, save_state
+from .checkpoint import load_model, save_model, save_state
 from .planes import PlaneSet, seeds_in
+from .resume import read_resume_state, state_path
 from .sde import VESDE
+from .train_checks import check_train_config
 from .unet import PRESETS, UNet, parameter_count
 
 
@@ -54,10 +56,6 @@ def world() -> tuple[int, int]:
     if size > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return (dist.get_rank() if size > 1 else 0), size
-
-
-def state_path(out: Path) -> Path:
-    return out.with_suffix(".state.pt")
 
 
 def ema_decay(decay: float, step: int) -> float:
@@ -105,9 +103,18 @@ def model_config(cfg: TrainConfig, data: PlaneSet, world_size: int, seconds: flo
     }
 
 
+def resume_state(cfg: TrainConfig) -> dict | None:
+    """The checked state of an earlier run of `cfg.out`, before any data is read (a bad one is refused at once)."""
+    with torch.device("meta"):
+        model = UNet(PRESETS[cfg.preset])
+        optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    return read_resume_state(Path(cfg.out), model, optimiser)
+
+
 def train(cfg: TrainConfig, progress: bool = True) -> Path:
-    if cfg.preset not in PRESETS:
-        raise ReconError(f"preset '{cfg.preset}' unknown; choose one of {', '.join(PRESETS)}.")
+    """Train (or resume) a plane prior; settings and any saved state are checked before anything runs."""
+    check_train_config(cfg)
+    state = resume_state(cfg)
     rank, size = world()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -122,14 +129,13 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sde = VESDE(cfg.sigma_min, cfg.sigma_max)
     start_step, losses, seconds = 0, [], 0.0
-    if cfg.init_from and not state_path(out).exists():
+    if cfg.init_from and state is None:
         initial = load_model(cfg.init_from)[0]
         if initial.config != model.config:
             raise ReconError(f"--init-from {cfg.init_from} is a {initial.config} network, not the '{cfg.preset}' preset.")
         model.load_state_dict(initial.state_dict())
         ema.load_state_dict(initial.state_dict())
-    if state_path(out).exists():
-        state = load_state(state_path(out))
+    if state is not None:
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         optimiser.load_state_dict(state["optimiser"])

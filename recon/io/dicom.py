@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,8 @@ from pydicom.uid import MRImageStorage, generate_uid
 
 from ..data import CineMeta
 from ..errors import DataError
+from . import dicom_fields as vr
+from . import dicom_source as src
 
 MANUFACTURER = "napari-stdm (research reconstruction)"
 PIXEL_MAX = 4095  # 12-bit range, what cardiac viewers expect from MR
@@ -35,6 +37,11 @@ class Patient:
     accession_number: str = ""
     referring_physician: str = ""
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        """Trim each field and refuse (DataError) any DICOM cannot hold: a real name is never silently changed."""
+        for name, value in vr.patient_fields(self).items():
+            setattr(self, name, value)
 
 
 def magnitude_frames(image) -> np.ndarray:
@@ -58,16 +65,24 @@ def to_uint16(magnitude: np.ndarray) -> tuple[np.ndarray, float, float]:
     return scaled.astype(np.uint16), float(low + width / 2), width
 
 
-def geometry(meta: CineMeta, shape: tuple[int, int], spacing: tuple[float, float] | None) -> tuple[dict, bool]:
-    """Orientation, position of the top-left voxel centre and spacing; True when synthesised."""
+def geometry(meta: CineMeta, shape: tuple[int, int], spacing: tuple[float, float] | None) -> tuple[dict, str]:
+    """Orientation, position of the top-left voxel centre and spacing, and a note on what was synthesised.
+
+    `spacing` (the user's fallback) must be usable whether or not the file has its own (DataError otherwise); the
+    file's spacing and placement are used when usable, else replaced with a warning.
+    """
     ny, nx = shape
-    dy, dx = meta.pixel_spacing or spacing or (1.0, 1.0)
-    extra = meta.extra or {}
-    if "image_orientation" in extra and "image_position" in extra:
-        return {"orientation": [float(v) for v in extra["image_orientation"]],
-                "position": [float(v) for v in extra["image_position"]], "spacing": (dy, dx)}, False
+    fallback = vr.checked_spacing(spacing) or (1.0, 1.0)
+    own = src.file_spacing(meta)
+    dy, dx = own or fallback
+    placed = src.file_placement(src.file_extra(meta))
+    if placed is not None:
+        note = "" if own else f". Pixel spacing not in source: {dy:g} x {dx:g} mm is synthesised"
+        return {"orientation": placed[0], "position": placed[1], "spacing": (dy, dx)}, note
     position = [-(nx - 1) / 2 * dx, -(ny - 1) / 2 * dy, 0.0]
-    return {"orientation": [1.0, 0.0, 0.0, 0.0, 1.0, 0.0], "position": position, "spacing": (dy, dx)}, True
+    note = ". Geometry not in source: identity orientation, centred position" + \
+           (" are synthesised" if own else f" and spacing {dy:g} x {dx:g} mm are synthesised")
+    return {"orientation": [1.0, 0.0, 0.0, 0.0, 1.0, 0.0], "position": position, "spacing": (dy, dx)}, note
 
 
 def uid_factory(seed: str | None):
@@ -82,6 +97,7 @@ def series_dataset(meta: CineMeta, patient: Patient, uid, frames: int, descripti
     """Attributes shared by every frame of the series."""
     ds = Dataset()
     ds.SOPClassUID = MRImageStorage
+    scanner = src.scanner_fields(src.file_extra(meta))
     ds.PatientName, ds.PatientID = patient.name, patient.id
     ds.PatientBirthDate, ds.PatientSex = patient.birth_date, patient.sex
     ds.StudyInstanceUID, ds.SeriesInstanceUID = uid("study"), uid("series")
@@ -91,27 +107,28 @@ def series_dataset(meta: CineMeta, patient: Patient, uid, frames: int, descripti
     ds.ReferringPhysicianName = patient.referring_physician
     ds.StudyID, ds.AccessionNumber = "1", patient.accession_number
     ds.StudyDescription = patient.study_description
-    ds.Modality, ds.SeriesNumber, ds.SeriesDescription = "MR", 901, description[:64]
-    ds.PatientPosition = str(meta.extra.get("patient_position", "HFS"))
+    ds.Modality, ds.SeriesNumber, ds.SeriesDescription = "MR", 901, vr.clean_text(description, "LO")
+    ds.PatientPosition = scanner["PatientPosition"]
     ds.BodyPartExamined = "HEART"
     ds.PositionReferenceIndicator = ""
     ds.Manufacturer = MANUFACTURER
     ds.AcquisitionNumber = 1
     ds.ImageType = ["DERIVED", "SECONDARY", "OTHER"]
-    ds.DerivationDescription = derivation[:1024]
-    ds.ImageComments = comments[:10240]
-    ds.ImageOrientationPatient = geo["orientation"]
-    ds.PixelSpacing = [float(v) for v in geo["spacing"]]
-    ds.SliceThickness = float(meta.slice_thickness or 8.0)
+    ds.DerivationDescription = vr.clean_text(derivation, "ST")
+    ds.ImageComments = vr.clean_text(comments, "LT")
+    ds.ImageOrientationPatient = [vr.ds(v) for v in geo["orientation"]]
+    ds.PixelSpacing = [vr.ds(v) for v in geo["spacing"]]
+    ds.SliceThickness = vr.ds(src.file_thickness(meta))
     ds.ScanningSequence, ds.SequenceVariant, ds.ScanOptions = "GR", "SS", "CG"
     ds.MRAcquisitionType = "2D"
-    ds.RepetitionTime = meta.extra.get("tr_ms", "")
-    ds.EchoTime = meta.extra.get("te_ms", "")
+    ds.RepetitionTime, ds.EchoTime = scanner["RepetitionTime"], scanner["EchoTime"]
     ds.EchoTrainLength = 1
-    ds.MagneticFieldStrength = meta.extra.get("field_strength", "")
+    ds.MagneticFieldStrength = scanner["MagneticFieldStrength"]
     ds.CardiacNumberOfImages = frames
     ds.NumberOfTemporalPositions = frames
     ds.BurnedInAnnotation = "NO"
+    if not all(str(e.value).isascii() for e in ds if e.VR in ("PN", "LO", "SH", "ST", "LT")):
+        ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8
     return ds
 
 
@@ -122,8 +139,8 @@ def frame_dataset(base: Dataset, pixels: np.ndarray, index: int, trigger_ms: flo
     ds.SOPInstanceUID = uid("instance", index)
     ds.InstanceNumber = index + 1
     ds.TemporalPositionIdentifier = index + 1
-    ds.TriggerTime = round(float(trigger_ms), 3)
-    ds.ImagePositionPatient = geo["position"]
+    ds.TriggerTime = vr.ds(round(float(trigger_ms), 3))
+    ds.ImagePositionPatient = [vr.ds(v) for v in geo["position"]]
     ds.SliceLocation = 0.0
     ds.WindowCenter, ds.WindowWidth = round(window[0], 1), round(window[1], 1)
     ds.set_pixel_data(np.ascontiguousarray(pixels), "MONOCHROME2", 16, generate_instance_uid=False)
@@ -150,24 +167,35 @@ def export_cine(image, meta: CineMeta, out_dir: str | Path, *, method: str = "",
     return [target / n.name for n in names]
 
 
+def parameter_text(parameters) -> str:
+    """`k=v, ...` for a parameter table; anything else (a hand-edited result file) as its text."""
+    if isinstance(parameters, dict):
+        return ", ".join(f"{k}={v}" for k, v in parameters.items())
+    return "" if parameters is None else str(parameters)
+
+
 def write_series(image, meta: CineMeta, folder: Path, *, method: str = "", parameters: dict | None = None,
                  acceleration: str = "", patient: Patient | None = None, spacing: tuple[float, float] | None = None,
                  uid_seed: str | None = None, now: datetime.datetime | None = None) -> list[Path]:
-    """Write the series' files into the existing, empty `folder` (a staging folder); see export_cine."""
+    """Write the series' files into the existing, empty `folder` (a staging folder); see export_cine.
+
+    Everything is checked before the first file is written (recon.io.dicom_fields): what the caller gives (patient
+    fields, `spacing`) and DICOM cannot hold is refused with a DataError; what the data file says (pixel spacing,
+    slice thickness, frame times, RR interval, scanner fields) is replaced by a stated fallback, or dropped, with a
+    warning; method and parameter text is cleaned and cut to length. The series passes dciodvfy without errors.
+    """
     magnitude = magnitude_frames(image)
+    patient = replace(patient) if patient is not None else Patient()  # checked again: fields may have changed
     frames = magnitude.shape[0]
+    geo, note = geometry(meta, magnitude.shape[1:], spacing)
+    times = src.frame_times(meta, frames)
     pixels, centre, width = to_uint16(magnitude)
-    geo, synthesised = geometry(meta, magnitude.shape[1:], spacing)
-    params = ", ".join(f"{k}={v}" for k, v in (parameters or {}).items())
-    derivation = f"napari-stdm {method} reconstruction; {acceleration}; {params}".strip("; ")
-    comments = "RESEARCH USE ONLY - not for diagnosis. Reconstructed by napari-stdm. Source: " + (meta.source or "?")
-    if synthesised:
-        comments += ". Geometry not in source: identity orientation, centred position and spacing " \
-                    f"{geo['spacing'][0]:g} x {geo['spacing'][1]:g} mm are synthesised"
+    derivation = f"napari-stdm {method} reconstruction; {acceleration}; {parameter_text(parameters)}".strip("; ")
+    comments = "RESEARCH USE ONLY - not for diagnosis. Reconstructed by napari-stdm. Source: " + \
+               (str(meta.source or "") or "?") + note
     uid = uid_factory(uid_seed)
-    base = series_dataset(meta, patient or Patient(), uid, frames, f"{method or 'recon'} {acceleration}".strip(),
+    base = series_dataset(meta, patient, uid, frames, f"{method or 'recon'} {acceleration}".strip(),
                           derivation, comments, now or datetime.datetime.now(), geo)
-    times = meta.times(frames)
     paths = []
     for index in np.argsort(times, kind="stable"):
         ds = frame_dataset(base, pixels[index], len(paths), times[index], geo, (centre, width), uid)
