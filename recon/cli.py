@@ -360,7 +360,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--crop", type=number(int, 0, 4096), default=64, help="random crop of the spatial axis (0 = none)")
     tr.add_argument("--lr", type=number(float, above=0, high=1), default=2e-4)
     tr.add_argument("--warmup", type=number(int, 0), default=500)
-    tr.add_argument("--sigma-max", type=number(float, above=0, high=1e4), default=50.0)
+    tr.add_argument("--sigma-max", type=number(float, above=0, high=800), default=50.0)
     tr.add_argument("--checkpoint-every", type=number(int, 1), default=1000)
     tr.add_argument("--max-minutes", type=number(float, above=0), help="stop (and save) when this much time has passed")
     tr.add_argument("--seed", type=SEED, default=0)

@@ -57,9 +57,9 @@ def training_cine(path: Path) -> np.ndarray:
 
 
 def source_of(path: Path) -> str:
-    import h5py
+    from ..io.hdf5_safety import open_hdf5
 
-    with h5py.File(path, "r") as f:
+    with open_hdf5(path) as f:  # refuses external links and storage, like every reader
         return str(f.attrs.get("source", path.name))
 
 
