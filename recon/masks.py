@@ -151,6 +151,10 @@ def make_mask(kind: str, shape: tuple[int, int, int], accel: float, acs: int = 2
     frames, ny, nx = shape
     if kind not in KINDS:
         raise MaskError(f"unknown mask kind '{kind}'; choose one of {', '.join(KINDS)} (or 'file' for the file's).")
+    if not isinstance(accel, (int, float, np.number)) or not np.isfinite(accel):
+        raise MaskError(f"acceleration R={accel} must be a finite number >= 1.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise MaskError(f"mask seed {seed!r} must be a whole number from 0 to 2**32 - 1.")
     rng = np.random.default_rng(seed)
     if kind == "radial":
         if accel < 1:
