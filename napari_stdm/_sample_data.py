@@ -1,4 +1,5 @@
-"""Sample-data entries: the shipped cines, as magnitude image layers."""
+"""Sample-data entries: the shipped cines, as magnitude image layers with their geometry. The data ride along in
+the layer metadata, so the dock widget reconstructs the sample the user opened."""
 
 from recon.samples import real_cine, sample_cine
 
@@ -6,8 +7,10 @@ from ._layers import cine_layers
 
 
 def synthetic_cine():
-    return cine_layers(sample_cine(), "synthetic cine")
+    data = sample_cine()
+    return cine_layers(data, "synthetic cine", {"napari_stdm_data": data})
 
 
 def real_anatomy_cine():
-    return cine_layers(real_cine(), "real SAX cine")
+    data = real_cine()
+    return cine_layers(data, "real SAX cine", {"napari_stdm_data": data})

@@ -23,8 +23,14 @@ def widget(make_napari_viewer, monkeypatch):
     viewer = make_napari_viewer()
     dock, w = viewer.window.add_plugin_dock_widget("napari-stdm", "Cine reconstruction")
     w.errors = errors
+    w.dock = dock
     return w
 
 
 def wait_idle(qtbot, widget, timeout=120_000):
     qtbot.waitUntil(lambda: widget.worker is None, timeout=timeout)
+
+
+def full_text(label) -> str:
+    """The whole text of an elided status/metrics label (its tooltip)."""
+    return label.tooltip or ""

@@ -1,9 +1,11 @@
 import numpy as np
+import pydicom
 import pytest
 
+from recon.data import CineMeta
 from recon.io import read_result, write_native
 from recon.phantom import simulate_cine
-from tests.widget.conftest import wait_idle
+from tests.widget.conftest import full_text, wait_idle
 
 
 def set_params(widget, **values):
@@ -22,6 +24,21 @@ def run_and_count_updates(qtbot, widget):
     return updates
 
 
+def open_small_cine(widget, tmp_path, meta=None, name="cine"):
+    """A small k-space file opened with File → Open; its layer becomes the widget's data."""
+    data = simulate_cine(frames=6, size=64, coils=2, seed=3)
+    if meta is not None:
+        data.meta = meta
+    path = write_native(tmp_path / f"{name}.h5", data)
+    widget.viewer.open(str(path), plugin="napari-stdm")
+    return path, data, widget.viewer.layers[name]
+
+
+def expected_scale(meta, frames):
+    interval = np.median(np.diff(meta.frame_times))
+    return (interval, *meta.pixel_spacing)
+
+
 def test_widget_docks_and_lists_methods(widget):
     assert {"zero-filled", "lps", "dstdm"} <= set(widget.method.choices)
     widget.method.value = "sense"
@@ -34,12 +51,20 @@ def test_widget_docks_and_lists_methods(widget):
     assert controls["sampler"].value == "x0-dc"
 
 
+def test_sample_shapes_used_for_the_effective_acceleration_are_the_samples():
+    from napari_stdm._job import SAMPLE_SHAPES, SAMPLE_SOURCES
+
+    for name, make in SAMPLE_SOURCES.items():
+        data = make()
+        assert SAMPLE_SHAPES[name] == (data.frames, *data.image_shape), name
+
+
 def test_zero_filled_run_on_the_sample(qtbot, widget):
     widget.method.value = "zero-filled"
     widget.run()
     wait_idle(qtbot, widget)
     assert widget.preview is not None and widget.preview.data.shape == (12, 128, 128)
-    assert "PSNR" in widget.metrics.value and widget.status.value.startswith("done")
+    assert "PSNR" in full_text(widget.metrics) and full_text(widget.status).startswith("done")
     assert any(layer.name.startswith("mask") for layer in widget.viewer.layers)
     assert widget.errors == []
 
@@ -57,23 +82,190 @@ def test_three_step_diffusion_run(qtbot, widget, tiny_model):
     widget.method.value = "dstdm"
     set_params(widget, steps=3, model=str(tiny_model))
     updates = run_and_count_updates(qtbot, widget)
-    assert widget.errors == [] and widget.status.value.startswith("done")
+    assert widget.errors == [] and full_text(widget.status).startswith("done")
     assert len(updates) >= 2 and widget.result.step == 3
 
 
-def test_cancel_mid_run_leaves_the_viewer_usable(qtbot, widget):
-    widget.method.value = "lps"
-    set_params(widget, iterations=1000, tolerance=0.0)
+# ---- point 3: geometry ----------------------------------------------------------------------------------------
+def test_every_layer_carries_the_data_geometry(qtbot, widget, tmp_path, tiny_model):
+    _, data, source = open_small_cine(widget, tmp_path)
+    scale = expected_scale(data.meta, 6)
+    assert tuple(source.scale) == pytest.approx(scale) and min(scale) > 1  # ms and mm, not pixels
+    assert tuple(source.axis_labels) == ("time", "y", "x")
+    assert [str(u) for u in source.units] == ["millisecond", "millimeter", "millimeter"]
+    widget.method.value = "dstdm"
+    widget.mask.value = "kt-gaussian"
+    widget.accel.value = 4
+    set_params(widget, steps=2, samples=2, model=str(tiny_model))  # 2 posterior samples: an uncertainty layer
     widget.run()
-    qtbot.waitUntil(lambda: widget.progress.value >= 1, timeout=60_000)
-    widget.cancel()
-    wait_idle(qtbot, widget, timeout=20_000)
-    assert widget.status.value.startswith("cancelled") and widget.progress.value < 1000
-    assert widget.run_button.enabled and not widget.cancel_button.enabled
+    wait_idle(qtbot, widget)
+    assert widget.errors == []
+    widget.add_difference_layer()
+    layers = list(widget.viewer.layers)
+    kinds = {"mask", "uncertainty", "difference"}
+    assert kinds <= {layer.name.split(" · ")[0] for layer in layers}
+    assert widget.preview in layers and len(layers) == 5
+    for layer in layers:
+        assert tuple(layer.scale) == pytest.approx(tuple(source.scale)), layer.name
+        assert tuple(layer.axis_labels) == ("time", "y", "x") and layer.units == source.units, layer.name
+        assert layer.metadata["napari_stdm_geometry"]["known"], layer.name
+    # drawn over the data, not in a corner: same world extent
+    assert np.allclose(widget.preview.extent.world, source.extent.world)
+
+
+def test_data_without_geometry_keep_scale_one_and_say_so(qtbot, widget, tmp_path):
+    _, _, source = open_small_cine(widget, tmp_path, meta=CineMeta(source="no geometry"), name="bare")
+    assert tuple(source.scale) == (1, 1, 1)
+    geometry = source.metadata["napari_stdm_geometry"]
+    assert not geometry["known"] and geometry["unknown"] == ["pixel spacing", "frame timing"]
     widget.method.value = "zero-filled"
     widget.run()
     wait_idle(qtbot, widget)
-    assert widget.status.value.startswith("done")
+    assert tuple(widget.preview.scale) == (1, 1, 1)
+    assert "unknown" in widget.preview.metadata["napari_stdm_geometry"]["note"]
+
+
+def test_save_layer_as_dicom_takes_spacing_and_trigger_times_from_the_layer(qtbot, widget, tmp_path):
+    _, data, source = open_small_cine(widget, tmp_path)
+    widget.method.value = "zero-filled"
+    widget.run()
+    wait_idle(qtbot, widget)
+    widget.viewer.layers.selection = {widget.preview}
+    out = tmp_path / "series"
+    widget.viewer.layers.save(str(out), selected=True, plugin="napari-stdm")  # File → Save Selected Layer(s)
+    datasets = sorted((pydicom.dcmread(p) for p in out.iterdir()), key=lambda d: int(d.InstanceNumber))
+    assert len(datasets) == 6
+    assert [float(v) for v in datasets[0].PixelSpacing] == pytest.approx(data.meta.pixel_spacing)
+    assert [float(d.TriggerTime) for d in datasets] == pytest.approx(data.meta.frame_times, abs=1e-3)
+    # a layer whose scale the user changed exports what napari shows
+    from napari_stdm._writer import write_dicom
+
+    files = write_dicom(str(tmp_path / "rescaled"), widget.preview.data,
+                        {**widget.preview._get_state(), "scale": (50.0, 1.25, 1.5)})
+    rescaled = [pydicom.dcmread(f) for f in files]
+    assert [float(v) for v in rescaled[0].PixelSpacing] == [1.25, 1.5]
+    assert [float(d.TriggerTime) for d in rescaled] == pytest.approx([0, 50, 100, 150, 200, 250])
+
+
+# ---- point 4: result actions and cancelled runs ------------------------------------------------------------------
+def start_long_lps(qtbot, widget, tmp_path):
+    open_small_cine(widget, tmp_path, name="long")
+    widget.method.value = "lps"
+    set_params(widget, iterations=1000, tolerance=0.0)
+    widget.run()
+    qtbot.waitUntil(lambda: widget.progress.value >= 2, timeout=60_000)
+
+
+def test_result_actions_are_disabled_during_a_run_and_enabled_after(qtbot, widget, tmp_path):
+    buttons = (widget.difference_button, widget.dicom_button, widget.h5_button)
+    assert not any(b.enabled for b in buttons)  # nothing to act on yet
+    widget.method.value = "zero-filled"
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert all(b.enabled for b in buttons)
+    finished = widget.result
+    start_long_lps(qtbot, widget, tmp_path)
+    assert not any(b.enabled for b in buttons) and "in flight" in widget.h5_button.tooltip
+    # a click that still arrives (script, keyboard) neither fails nor touches the run or the finished result
+    assert widget.save_h5(str(tmp_path / "during.h5")) is None and widget.export_dicom(str(tmp_path / "d")) == []
+    assert widget.add_difference_layer() is None
+    assert not (tmp_path / "during.h5").exists() and widget.result is finished and widget.errors == []
+    widget.cancel()
+    wait_idle(qtbot, widget, timeout=20_000)
+    assert all(b.enabled for b in buttons) and widget.result is not finished
+
+
+def test_cancel_keeps_a_partial_result_marked_and_exportable(qtbot, widget, tmp_path):
+    start_long_lps(qtbot, widget, tmp_path)
+    widget.cancel()
+    wait_idle(qtbot, widget, timeout=20_000)
+    result = widget.result
+    assert result is not None and result.partial and 2 <= result.step < 1000
+    mark = f"cancelled at step {result.step}/1000"
+    assert result.status == mark and widget.preview.name.endswith(f" · {mark}")
+    assert widget.preview.metadata["napari_stdm_result"]["status"] == mark
+    assert full_text(widget.status).startswith(mark)
+    assert widget.run_button.enabled and not widget.cancel_button.enabled
+    assert widget.dicom_button.enabled and widget.h5_button.enabled and widget.difference_button.enabled
+    out = widget.save_h5(str(tmp_path / "partial.h5"))
+    _, image, info = read_result(out)
+    assert info["status"] == mark and info["partial"] and info["steps"] == result.step
+    assert np.allclose(np.abs(image), widget.preview.data, atol=1e-5 * widget.preview.data.max())
+    files = widget.export_dicom(str(tmp_path / "dicom"))
+    first = pydicom.dcmread(files[0])
+    assert mark in first.SeriesDescription and mark in first.ImageComments
+    assert widget.add_difference_layer() is not None and widget.errors == []
+    # the viewer stays usable
+    widget.method.value = "zero-filled"
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert full_text(widget.status).startswith("done") and not widget.result.partial
+
+
+def test_a_cancelled_rerun_gives_back_the_identical_finished_result(qtbot, widget, tmp_path):
+    open_small_cine(widget, tmp_path)
+    widget.method.value = "lps"
+    set_params(widget, iterations=80, tolerance=0.0)
+    widget.run()
+    wait_idle(qtbot, widget)
+    finished_layer, finished_data = widget.preview, widget.preview.data
+    name = finished_layer.name
+    widget.run()  # identical settings: draws into the same layer
+    qtbot.waitUntil(lambda: widget.progress.value >= 2, timeout=60_000)
+    widget.cancel()
+    wait_idle(qtbot, widget, timeout=20_000)
+    if not widget.result.partial:
+        pytest.skip("the rerun finished before the cancel arrived")
+    assert finished_layer.name == name and finished_layer.data is finished_data
+    assert finished_layer.metadata["napari_stdm_result"]["status"] == "finished"
+    assert widget.preview is not finished_layer and "cancelled at step" in widget.preview.name
+
+
+# ---- point 5: status ----------------------------------------------------------------------------------------------
+def test_run_resets_progress_and_metrics_at_once_and_shows_each_phase(qtbot, widget):
+    widget.method.value = "zero-filled"
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert "PSNR" in full_text(widget.metrics) and widget.progress.value == 1
+    statuses, set_status = [], widget.set_status
+    widget.set_status = lambda text: (statuses.append(text), set_status(text))
+    widget.method.value = "lps"
+    set_params(widget, iterations=3, tolerance=0.0)
+    widget.run()
+    # before any event from the worker: nothing of the previous run is left
+    assert widget.progress.value == 0 and full_text(widget.metrics) == "" and len(widget.plot.axes.lines) == 0
+    assert full_text(widget.status) == "starting…"
+    wait_idle(qtbot, widget)
+    assert statuses[:4] == ["starting…", "loading data…", "coil maps…", "running lps…"], statuses
+    assert "iteration 3/3" in statuses and statuses[-1].startswith("done: sample · lps")
+
+
+def test_diffusion_run_shows_loading_model_and_sampling_steps(qtbot, widget, tiny_model, tmp_path):
+    open_small_cine(widget, tmp_path)
+    statuses, set_status = [], widget.set_status
+    widget.set_status = lambda text: (statuses.append(text), set_status(text))
+    widget.method.value = "dstdm"
+    set_params(widget, steps=2, model=str(tiny_model))
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert "loading data…" not in statuses  # an opened layer is loaded already
+    assert statuses.index("coil maps…") < statuses.index("loading model…") < statuses.index("sampling step 1/2")
+
+
+def test_a_long_error_does_not_widen_the_dock(qtbot, widget, tmp_path):
+    window = widget.viewer.window._qt_window
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(200)
+    before = widget.dock.width()
+    widget.fail(RuntimeError("the reconstruction could not start because " + "x" * 600))
+    # a layer with a very long name becomes a data choice: the dropdown must not widen the dock either
+    open_small_cine(widget, tmp_path, name="a_very_long_file_name_" + "y" * 120)
+    qtbot.wait(300)
+    assert widget.dock.width() == before
+    assert widget.status.native.text().endswith("…") and len(widget.status.native.text()) < 200
+    assert "x" * 600 in full_text(widget.status) and "x" * 600 in str(widget.errors[0])
+    assert widget.dock.sizeHint().width() < window.width() / 2
 
 
 def test_bad_file_shows_an_error_and_stays_usable(qtbot, widget, tmp_path):
@@ -82,8 +274,10 @@ def test_bad_file_shows_an_error_and_stays_usable(qtbot, widget, tmp_path):
     widget.source.value = "k-space file"
     widget.file.value = bad
     widget.run()
-    assert widget.worker is None and widget.errors and "neither HDF5" in str(widget.errors[-1])
-    assert widget.run_button.enabled and widget.status.value.startswith("error")
+    wait_idle(qtbot, widget)
+    assert widget.errors and "neither HDF5" in str(widget.errors[-1])
+    assert widget.run_button.enabled and full_text(widget.status).startswith("error")
+    assert widget.result is None and not widget.h5_button.enabled
 
 
 def test_failing_method_reports_in_the_widget(qtbot, widget):
@@ -95,16 +289,34 @@ def test_failing_method_reports_in_the_widget(qtbot, widget):
     assert widget.run_button.enabled
 
 
+# ---- point 6: names and effective acceleration ---------------------------------------------------------------
+def test_layer_names_say_data_method_and_parameters(qtbot, widget):
+    widget.method.value = "lps"
+    set_params(widget, iterations=2)
+    estimate = widget.accel_eff.value
+    widget.run()
+    wait_idle(qtbot, widget)
+    effective = widget.job.mask_info["effective_accel"]
+    assert widget.accel_eff.value == estimate == f"R_eff {effective:.1f}"
+    first = widget.preview.name
+    assert first == f"sample · lps · vista R_eff {effective:.1f} · 2 iterations"
+    set_params(widget, lambda_l=0.05)  # differs only in one parameter
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert widget.preview.name == f"{first} · lambda l 0.05"
+    widget.accel.value = 4
+    assert widget.accel_eff.value != estimate  # R_eff follows R before the run
+
+
 def test_opening_a_kspace_file_feeds_the_widget_and_runs(qtbot, widget, tmp_path):
-    path = write_native(tmp_path / "cine.h5", simulate_cine(frames=6, size=64, coils=2, seed=3))
-    widget.viewer.open(str(path), plugin="napari-stdm")
+    path, _, _ = open_small_cine(widget, tmp_path)
     assert widget.source.value == "layer: cine"
     widget.method.value = "zero-filled"
     widget.mask.value = "kt-gaussian"
     widget.accel.value = 4
     widget.run()
     wait_idle(qtbot, widget)
-    assert widget.preview.data.shape == (6, 64, 64)
+    assert widget.preview.data.shape == (6, 64, 64) and widget.preview.name.startswith("cine · zero-filled")
     original = path.read_bytes()
     assert widget.save_h5(str(path)) is None and "input of this run" in str(widget.errors[-1])
     assert widget.export_dicom(str(tmp_path)) == [] and "holds" in str(widget.errors[-1])
@@ -117,15 +329,17 @@ def test_runs_stay_as_layers_and_export(qtbot, widget, tmp_path):
         widget.run()
         wait_idle(qtbot, widget)
     names = [layer.name for layer in widget.viewer.layers]
-    assert "zero-filled vista R=8" in names and "sense vista R=8" in names
+    assert any(n.startswith("sample · zero-filled · vista R_eff") for n in names)
+    assert any(n.startswith("sample · sense · vista R_eff") and n.endswith("15 iterations") for n in names)
     widget.viewer.grid.enabled = True
     widget.add_difference_layer()
-    assert any(n.startswith("difference") for n in (layer.name for layer in widget.viewer.layers))
+    assert any(n.startswith("difference · sample · sense") for n in (layer.name for layer in widget.viewer.layers))
     files = widget.export_dicom(str(tmp_path / "dicom"))
     assert len(files) == 12 and all(f.exists() for f in files)
     out = widget.save_h5(str(tmp_path / "r.h5"))
     _, image, info = read_result(out)
     assert image.shape == (12, 128, 128) and info["method"] == "sense" and info["metrics"]["psnr"] > 20
+    assert info["status"] == "finished" and info["name"] == widget.preview.name
 
 
 def test_identical_runs_reuse_their_layers_and_finished_runs_free_their_data(qtbot, widget):
@@ -140,8 +354,9 @@ def test_identical_runs_reuse_their_layers_and_finished_runs_free_their_data(qtb
         wait_idle(qtbot, widget)
         jobs.append(weakref.ref(widget.job))
     names = [layer.name for layer in widget.viewer.layers]
-    assert names.count("zero-filled vista R=8") == 1 and "zero-filled vista R=8 [2]" in names
-    assert sum(name.startswith("mask vista R=8") for name in names) == 2
+    results = [n for n in names if n.startswith("sample · zero-filled")]
+    assert len(results) == 2 and results[0].endswith("seed 1") and results[1].endswith("seed 2"), names
+    assert sum(name.startswith("mask · sample · vista") for name in names) == 2
     gc.collect()
     assert [job() is not None for job in jobs] == [False, False, True], "finished runs still hold their data"
 
@@ -151,10 +366,53 @@ def test_gldm_scan_specific_mode_shows_training_then_steps(qtbot, widget, tiny_g
     widget.mask.value = "interleaved"
     set_params(widget, steps=2, global_model=tiny_gldm_models[0], local_model=tiny_gldm_models[1], rank=20,
                window=4, finetune_seconds=1.0)
-    shown, show = [], widget.show_iterate
-    widget.show_iterate = lambda it: (show(it), shown.append(widget.metrics.value))
+    statuses, set_status = [], widget.set_status
+    widget.set_status = lambda text: (statuses.append(text), set_status(text))
     widget.run()
     wait_idle(qtbot, widget)
-    assert widget.errors == [] and widget.status.value.startswith("done") and widget.result.step == 2
-    assert any(text.startswith("fine-tuning kspace-") for text in shown), shown[:5]
+    assert widget.errors == [] and full_text(widget.status).startswith("done") and widget.result.step == 2
+    tuning = [i for i, s in enumerate(statuses) if s.startswith("fine-tuning kspace-")]
+    assert tuning and tuning[-1] < statuses.index("sampling step 1/2"), statuses[:8]
     assert [step for step, *_ in widget.job.history] == [1, 2]
+
+
+# ---- point 8: read-back --------------------------------------------------------------------------------------------
+def test_file_open_on_a_result_shows_the_result_with_its_geometry(qtbot, widget, tmp_path):
+    _, data, source = open_small_cine(widget, tmp_path)
+    widget.method.value = "sense"
+    widget.run()
+    wait_idle(qtbot, widget)
+    out = widget.save_h5(str(tmp_path / "result.h5"))
+    name = widget.preview.name
+    widget.preview.name = "renamed"  # the read-back layer must take its name from the file
+    opened = widget.viewer.open(str(out), plugin="napari-stdm")[0]
+    assert opened.name == name
+    assert np.allclose(opened.data, np.abs(widget.result.image), rtol=1e-5, atol=1e-6)
+    zero_filled = source.data  # what the k-space reader shows
+    assert not np.allclose(opened.data / opened.data.max(), zero_filled / zero_filled.max(), atol=0.02)
+    assert tuple(opened.scale) == pytest.approx(tuple(source.scale))
+    assert opened.metadata["napari_stdm_result"]["method"] == "sense"
+    assert "napari_stdm_data" not in opened.metadata  # a result is not offered as k-space to reconstruct
+
+
+def test_dicom_export_reads_back_as_a_cine_with_spacing_and_timing(qtbot, widget, tmp_path):
+    _, data, source = open_small_cine(widget, tmp_path)
+    widget.method.value = "zero-filled"
+    widget.run()
+    wait_idle(qtbot, widget)
+    folder = tmp_path / "dicom"
+    widget.export_dicom(str(folder))
+    opened = widget.viewer.open(str(folder), plugin="napari-stdm")[0]
+    assert opened.data.shape == (6, 64, 64)
+    assert tuple(opened.scale) == pytest.approx(tuple(source.scale), rel=1e-4)
+    assert opened.metadata["napari_stdm_meta"].frame_times == pytest.approx(data.meta.frame_times, abs=1e-3)
+    shown = widget.preview.data
+    assert np.allclose(opened.data / opened.data.max(), shown / shown.max(), atol=2 / 4095)
+
+
+def test_closing_napari_mid_run_stops_the_run(qtbot, widget, tmp_path):
+    start_long_lps(qtbot, widget, tmp_path)
+    worker = widget.worker
+    widget.viewer.close()
+    qtbot.waitUntil(lambda: not worker.is_running, timeout=20_000)
+    assert widget.job.history[-1][0] < 1000
