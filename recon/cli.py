@@ -229,7 +229,47 @@ def plan_recon_outputs(args, method) -> tuple:
             targets[what] = plan.file(getattr(args, what), f"--{what}")
     if args.dicom:
         targets["dicom"] = plan.folder(args.dicom, "--dicom", args.overwrite, foreign_content)
+    map_names = getattr(method, "map_names", lambda: ())()
+    targets.update(plan_map_folders(plan, args, map_names, f"{args.method} gives no maps (the diffusion methods do)"))
     return plan, targets
+
+
+def plan_map_folders(plan, args, names, why_none: str) -> dict:
+    """--dicom-maps: one sibling folder per map, DIR_prior_map and DIR_uncertainty, each its own series."""
+    from .io.dicom import foreign_content
+    from .io.outputs import OutputError
+
+    if not getattr(args, "dicom_maps", False):
+        return {}
+    if not args.dicom:
+        raise OutputError("--dicom-maps needs --dicom DIR: the maps are written beside the cine series.")
+    if not names:
+        raise OutputError(f"--dicom-maps: {why_none}; leave --dicom-maps out.")
+    base = Path(args.dicom)
+    return {f"dicom:{name}": plan.folder(base.with_name(f"{base.name}_{name}"), "--dicom-maps", args.overwrite,
+                                         foreign_content) for name in names}
+
+
+def write_dicom_maps(plan, targets: dict, cine_files: list, meta, image, maps: dict, info: dict,
+                     spacing: float | None) -> dict:
+    """Each planned map as its own series in the cine's study; returns {target: files}."""
+    import numpy as np
+
+    from .io.dicom import PIXEL_MAX, write_map_series
+
+    written = {}
+    peak = float(np.abs(image).max())
+    for key, target in targets.items():
+        name = key.partition(":")[2]
+        if not key.startswith("dicom:") or name not in maps:
+            continue
+        per_unit = None if name == "prior_map" else PIXEL_MAX / peak if peak > 0 else 1.0
+        mask = info["mask"]
+        written[target] = write_map_series(
+            maps[name], meta, plan.path(target), cine_files[0], kind=name, per_unit=per_unit, method=info["method"],
+            acceleration=f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}",
+            spacing=(spacing, spacing) if spacing else None)
+    return written
 
 
 def write_recon_outputs(plan, targets: dict, measured, result, info: dict, patient, spacing: float) -> None:
@@ -238,7 +278,8 @@ def write_recon_outputs(plan, targets: dict, measured, result, info: dict, patie
     from .preview import save_preview
 
     with plan.staged():
-        write_result(plan.path(targets["out"]), measured, result.image, info, result.extras.get("uncertainty"))
+        write_result(plan.path(targets["out"]), measured, result.image, info, result.extras.get("uncertainty"),
+                     result.extras.get("prior_map"))
         if "png" in targets:
             title = f"{info['method']}, {info['mask']['kind']} R_eff={info['mask']['effective_accel']:.1f}"
             if result.metrics:
@@ -249,8 +290,12 @@ def write_recon_outputs(plan, targets: dict, measured, result, info: dict, patie
         if "dicom" in targets:
             files = write_dicom(plan.path(targets["dicom"]), measured.meta, result.image, info, patient,
                                 spacing)
+            map_files = write_dicom_maps(plan, targets, files, measured.meta, result.image, result.extras, info,
+                                         spacing)
     for what, target in targets.items():
         count = f" ({len(files)} DICOM files)" if what == "dicom" else ""
+        if what.startswith("dicom:"):
+            count = f" ({len(map_files.get(target, []))} DICOM files, {what[6:]} series)"
         print(f"  wrote {target}{count}")
 
 
@@ -274,24 +319,34 @@ def write_dicom(folder: Path, meta, image, info: dict, patient, spacing: float |
 def cmd_export(args) -> int:
     from .io import read_result
     from .io.dicom import foreign_content
+    from .io.native import read_result_maps
     from .io.outputs import OutputPlan
 
     plan = OutputPlan.for_inputs([args.result])
     target = plan.folder(args.dicom, "--dicom", args.overwrite, foreign_content)
     patient = dicom_patient(args)
     data, image, info = read_result(args.result)
+    maps = read_result_maps(args.result) if args.dicom_maps else {}
+    map_targets = plan_map_folders(plan, args, tuple(maps), f"{args.result} holds no maps")
     info.setdefault("method", "recon")
     info.setdefault("parameters", {})
     info.setdefault("mask", {"kind": "unknown", "effective_accel": float("nan")})
     with plan.staged():
         files = write_dicom(plan.path(target), data.meta, image, info, patient, args.spacing)
+        map_files = write_dicom_maps(plan, map_targets, files, data.meta, image, maps, info, args.spacing)
     print(f"  wrote {len(files)} DICOM files to {target}")
+    for where, written in map_files.items():
+        print(f"  wrote {len(written)} DICOM files to {where}")
     return 0
 
 
 def add_dicom_options(parser: argparse.ArgumentParser, required: bool) -> None:
     parser.add_argument("--dicom", required=required, help="write the result as a DICOM cine series in this folder")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing DICOM folder")
+    parser.add_argument("--dicom-maps", action="store_true",
+                        help="also write the result's maps as their own DERIVED series in the same study, beside "
+                             "DIR: DIR_prior_map (prior contribution) and, with --samples > 1, DIR_uncertainty "
+                             "(research use)")
     parser.add_argument("--patient-name", default="Anonymous^Research", help="DICOM PatientName (default anonymous)")
     parser.add_argument("--patient-id", default="STDM-ANON", help="DICOM PatientID (default anonymous)")
     parser.add_argument("--spacing", type=number(float, above=0, high=100), default=1.0,

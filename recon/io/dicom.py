@@ -229,3 +229,74 @@ def foreign_content(folder: Path) -> str | None:
     if len(series) > 1:
         return f"it holds {len(series)} series"
     return None
+
+
+# --- secondary series: maps that go with a cine (prior contribution, uncertainty) ---------------------------------
+
+# kind -> (SeriesDescription, series number offset from the cine's, what a pixel value means)
+MAP_SERIES = {
+    "prior_map": ("prior contribution (research)", 1,
+                  "pixel value = 1000 x prior contribution (dimensionless local share of the image made of k-space "
+                  "that was not measured; 0 = measured data decided, 1000 = all filled in by the prior)"),
+    "uncertainty": ("posterior std (research)", 2,
+                    "pixel value = std of the magnitude over the posterior samples, in the pixel units of the cine "
+                    "series"),
+}
+STUDY_FIELDS = ("SpecificCharacterSet", "PatientName", "PatientID", "PatientBirthDate", "PatientSex",
+                "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID", "AccessionNumber", "ReferringPhysicianName",
+                "StudyDescription", "FrameOfReferenceUID", "PositionReferenceIndicator", "PatientPosition")
+
+
+def map_pixels(values, frames_shape: tuple, per_unit: float) -> np.ndarray:
+    """A map (frames, y, x) of non-negative finite numbers as uint16 pixels, `per_unit` pixels per map unit."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != frames_shape:
+        raise DataError(f"map {values.shape} does not fit the cine {frames_shape}; expected (frames, y, x).")
+    if not np.isfinite(values).all():
+        raise DataError("map contains NaN or Inf; nothing was exported.")
+    if not (np.isfinite(per_unit) and per_unit > 0):
+        raise DataError(f"map scaling {per_unit} must be a positive number.")
+    return np.clip(np.round(values * per_unit), 0, PIXEL_MAX).astype(np.uint16)
+
+
+def write_map_series(values, meta: CineMeta, folder: Path, cine_file: Path, *, kind: str, per_unit: float | None = None,
+                     method: str = "", acceleration: str = "", spacing: tuple[float, float] | None = None,
+                     uid_seed: str | None = None, now: datetime.datetime | None = None) -> list[Path]:
+    """Write a map of the cine whose first file is `cine_file` as its own DERIVED series in the existing, empty
+    `folder`: same patient, study and frame of reference (copied from `cine_file`), same geometry and frame order,
+    its own SeriesInstanceUID, SeriesNumber and SeriesDescription (MAP_SERIES). `per_unit`: pixel values per map
+    unit (prior_map default 1000; for uncertainty give the cine's own scaling, 4095 / its peak magnitude)."""
+    from pydicom import dcmread
+
+    if kind not in MAP_SERIES:
+        raise DataError(f"map kind '{kind}' unknown; use {', '.join(MAP_SERIES)}.")
+    description, offset, meaning = MAP_SERIES[kind]
+    values = np.asarray(values)
+    if values.ndim != 3 or 0 in values.shape:
+        raise DataError(f"map has shape {values.shape}; a cine map needs (frames, y, x).")
+    pixels = map_pixels(values, values.shape, 1000.0 if per_unit is None else float(per_unit))
+    cine = dcmread(cine_file, stop_before_pixels=True)
+    frames = pixels.shape[0]
+    geo, note = geometry(meta, pixels.shape[1:], spacing)
+    times = src.frame_times(meta, frames)
+    derivation = f"napari-stdm {method} {kind.replace('_', ' ')} map; {acceleration}".strip("; ")
+    comments = f"RESEARCH USE ONLY - not for diagnosis. {meaning}. Map of series {cine.get('SeriesNumber', '?')}" \
+               + note
+    uid = uid_factory(None if uid_seed is None else f"{uid_seed}:{kind}")
+    base = series_dataset(meta, Patient(), uid, frames, description, derivation, comments,
+                          now or datetime.datetime.now(), geo)
+    for keyword in STUDY_FIELDS:  # the cine's patient, study and frame of reference: one study, two series
+        if keyword in cine:
+            setattr(base, keyword, cine.data_element(keyword).value)
+    base.SeriesNumber = int(cine.get("SeriesNumber", 901)) + offset
+    if kind == "prior_map":
+        window = (500.0, 1000.0)
+    else:
+        low, high = np.percentile(pixels, [1, 99.5])
+        window = (float(low + max(high - low, 1.0) / 2), max(float(high - low), 1.0))
+    paths = []
+    for index in np.argsort(times, kind="stable"):
+        ds = frame_dataset(base, pixels[index], len(paths), times[index], geo, window, uid)
+        paths.append(Path(folder) / f"IM{len(paths) + 1:04d}.dcm")
+        ds.save_as(paths[-1], enforce_file_format=True)
+    return paths

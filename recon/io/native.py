@@ -115,14 +115,15 @@ def write_native(path: str | Path, data: CineData) -> Path:
 
 
 def write_result(path: str | Path, data: CineData, image: np.ndarray, info: dict,
-                 uncertainty: np.ndarray | None = None) -> Path:
+                 uncertainty: np.ndarray | None = None, prior_map: np.ndarray | None = None) -> Path:
     """The input (as reconstructed: undersampled k-space and mask) plus `recon` and a JSON `info` attribute
-    (method, parameters, mask, timing, metrics)."""
+    (method, parameters, mask, timing, metrics); the optional maps (frames, y, x) as float32 datasets."""
     with new_h5(path) as f:
         write_datasets(f, data)
         f.create_dataset("recon", data=image.astype(np.complex64))
-        if uncertainty is not None:
-            f.create_dataset("uncertainty", data=uncertainty.astype(np.float32))
+        for name, values in (("uncertainty", uncertainty), ("prior_map", prior_map)):
+            if values is not None:
+                f.create_dataset(name, data=np.asarray(values).astype(np.float32))
         f.attrs["recon_info"] = json.dumps(info, default=float)
         f.attrs["method"] = info.get("method", "")
     return Path(path)
@@ -148,3 +149,33 @@ def read_result(path: str | Path) -> tuple[CineData, np.ndarray, dict]:
         warnings.warn(f"{path}: attribute recon_info is not a JSON object; the run's parameters are unknown.")
         info = {}
     return data, image, info
+
+
+RESULT_MAPS = ("uncertainty", "prior_map")
+
+
+def read_result_maps(path: str | Path) -> dict[str, np.ndarray]:
+    """The optional maps of a result file ('uncertainty', 'prior_map') as float32 (frames, y, x). A map that is not
+    real numbers of the recon's shape, or holds NaN/Inf, is dropped with a warning: the image stays usable."""
+    path = Path(path)
+    maps = {}
+    with open_hdf5(path) as f:
+        recon = dataset(f, "recon", path)
+        shape = None if recon is None else recon.shape
+        for name in RESULT_MAPS:
+            try:
+                ds = dataset(f, name, path)
+                if ds is None:
+                    continue
+                if shape is None or ds.shape != shape:
+                    warnings.warn(f"{path}: '{name}' {ds.shape} does not fit the recon {shape}; it is ignored.")
+                    continue
+                values = read(ds, path, allow="fiu", itemsize=4).astype(np.float32)
+            except FileFormatError as exc:
+                warnings.warn(f"{exc} '{name}' is ignored.")
+                continue
+            if not np.isfinite(values).all():
+                warnings.warn(f"{path}: '{name}' holds NaN or Inf; it is ignored.")
+                continue
+            maps[name] = values
+    return maps

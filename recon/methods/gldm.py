@@ -5,6 +5,7 @@ global predictor + DC + Langevin corrector, then the same with the local model, 
 (rank `rank`, `window` x `window` patches, frames as channels; Gram matrix + eigh), then DC. Starts from the
 weighted zero-filled k-space; returns the last iterate (never a best-of against a reference). With
 `finetune_seconds` > 0, copies of both priors are first trained further on this scan's own merged k-space.
+The final iterate carries `extras["prior_map"]` (recon.prior_map).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..gldm.kspace import from_weighted, ramp, to_weighted, weighted_scale
 from ..gldm.lowrank import low_rank_step
 from ..gldm.training_data import acquisition_planes, merged_weighted
 from ..physics import fft2c, ifft2c
+from ..prior_map import prior_map
 from . import register
 from .base import Iterate, Method, param
 from .stdm import cached_model
@@ -48,6 +50,10 @@ class GLDM(Method):
                                      min=0.0, max=3600.0)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
+
+    def map_names(self) -> tuple[str, ...]:
+        """The maps the final iterate's extras carry."""
+        return ("prior_map",)
 
     def model(self, path: str, role: str, kind: str):
         try:
@@ -97,8 +103,10 @@ class GLDM(Method):
                     k = consistent(to_weighted(ifft2c(low_rank_step(fft2c(image), self.rank, self.window)), weight))
                 if (i + 1) % self.preview_every == 0 or i + 1 == len(sigmas):
                     x = from_weighted(k * scale, weight)
-                    yield Iterate(i + 1, len(sigmas), problem.to_output(x),
-                                  {"residual": problem.op.residual(x, problem.kspace)})
+                    extras = {"residual": problem.op.residual(x, problem.kspace)}
+                    if i + 1 == len(sigmas):
+                        extras["prior_map"] = prior_map(problem, x)
+                    yield Iterate(i + 1, len(sigmas), problem.to_output(x), extras)
 
     def finetuned(self, models, measured, problem, zero_filled):
         """Scan-specific mode: each prior trained further on this acquisition's own merged k-space (the time shared

@@ -10,7 +10,8 @@ yield is the data-consistent clean estimate, one batched network pass per direct
 variant averages the directions' denoised estimates (one noise draw per step, so the step has the variance the
 SDE asks for; the paper averaged two noisy steps, which halves it). The sequential variant tells each network the
 noise level its input really has. With `samples` K > 1, K independent posterior samples give the mean
-image and a pixel-wise standard deviation of the magnitude (`extras["uncertainty"]`).
+image and a pixel-wise standard deviation of the magnitude (`extras["uncertainty"]`). The final iterate always
+carries `extras["prior_map"]` (recon.prior_map): how much of each pixel comes from unmeasured k-space.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 from ..diffusion.checkpoint import CheckpointError, default_model_path, load_model
 from ..diffusion.samplers import SAMPLERS, complex_noise, plane_denoiser, sample
 from ..errors import MethodError
+from ..prior_map import prior_map
 from . import check, register
 from .base import Iterate, Method, param
 
@@ -62,6 +64,10 @@ class DiffusionMethod(Method):
     sequential: ClassVar[bool] = False
     role: ClassVar[str] = "spatiotemporal"
     plane_kinds: ClassVar[tuple[str, ...]] = ("both", "yt", "xt")
+
+    def map_names(self) -> tuple[str, ...]:
+        """The maps the final iterate's extras carry."""
+        return ("prior_map", "uncertainty") if self.samples > 1 else ("prior_map",)
 
     def network(self):
         path = self.model or str(default_model_path(self.role))
@@ -129,7 +135,8 @@ class DiffusionMethod(Method):
                                       {"residual": problem.op.residual(x, problem.kspace), "sample": k + 1})
             stack = torch.stack(finished)
             mean = stack.mean(dim=0)
-            extras = {"residual": problem.op.residual(mean, problem.kspace), "sample": self.samples}
+            extras = {"residual": problem.op.residual(mean, problem.kspace), "sample": self.samples,
+                      "prior_map": prior_map(problem, mean)}
             if self.samples > 1:
                 extras["uncertainty"] = (stack.abs().std(dim=0) * problem.scale).numpy()
             yield Iterate(total, total, problem.to_output(mean), extras)
