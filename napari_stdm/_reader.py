@@ -18,10 +18,10 @@ def get_reader(path):
     if isinstance(path, list) or not str(path).endswith((".h5", ".hdf5")):
         return None
     try:
-        with h5py.File(path, "r") as f:
-            if "kspace" not in f:
+        with h5py.File(path, "r") as f:  # look at link names only: an external link must not be followed here
+            if f.get("kspace", getlink=True) is None:
                 return None
-            is_result = "recon" in f
+            is_result = f.get("recon", getlink=True) is not None
     except OSError:
         return None
     return read_result_layers if is_result else read_kspace
