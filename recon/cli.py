@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 import warnings
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
 
 from . import methods
@@ -106,18 +106,17 @@ def describe(data) -> list[str]:
     return lines
 
 
-def load_options(args) -> dict:
-    return {"slice": args.slice, "frames_axis": args.frames_axis, "axes": args.axes, "key": args.key,
-            "crop_oversampling": args.crop_oversampling}
+def load_options(args):
+    """The LoadOptions the command line gave (recon.io.options)."""
+    from .io.options import LoadOptions
+
+    return LoadOptions.from_args(args)
 
 
 def add_load_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("reading other layouts (docs/FORMATS.md)")
-    group.add_argument("--slice", type=number(int, 0), help="slice to read from a multi-slice file")
-    group.add_argument("--frames-axis", type=number(int, -8, 7), help="which axis holds the frames when the format does not say")
-    group.add_argument("--axes", help="axis order of the stored k-space, e.g. tcyx (t frames, c coils, s slice)")
-    group.add_argument("--key", help="k-space variable to read (e.g. kspace_sub08, an .npz array name)")
-    group.add_argument("--crop-oversampling", action="store_true", help="remove 2x readout oversampling")
+    from .io.options import add_arguments
+
+    add_arguments(parser)  # one option per LoadOptions field: --slice, --frames-axis, --axes, --key, ...
 
 
 def cmd_info(args) -> int:
@@ -130,7 +129,7 @@ def cmd_info(args) -> int:
         raise FileFormatError(f"{path} does not exist; check the path.")
     print("\n".join(describe_file(path, detect(path))))
     try:
-        data = load(path, **load_options(args))
+        data = load(path, load_options(args))
     except FileFormatError as exc:  # e.g. a slice or the time axis must be chosen: say how, not fail
         print(f"not read as a cine yet: {exc}")
         return 0
@@ -176,23 +175,24 @@ def load_input(args):
         return sample_cine()
     if args.input == "real-sample":
         return real_cine()
-    return load(args.input, **load_options(args))
+    return load(args.input, load_options(args))
 
 
 def cmd_recon(args) -> int:
     from tqdm import tqdm
 
-    from .pipeline import problem_for, reconstruct, undersample
+    from . import __version__
+    from .pipeline import MaskSpec, prepare, reconstruct
 
     params = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
     method = methods.create(args.method, **params)
     plan, targets = plan_recon_outputs(args, method)
     patient = dicom_patient(args) if args.dicom else None
     data = load_input(args)
-    reference = data.reference
-    measured, mask_info = undersample(data, args.mask, args.accel, args.acs, args.seed, args.accel_eff)
-    measured.reference = None  # the method never sees it; it is put back into the output file below
-    problem = problem_for(measured, args.sens)
+    spec = MaskSpec(args.mask, args.accel, args.acs, args.seed, args.accel_eff)
+    # the method never sees the reference; `data` is not changed (prepare works on a copy)
+    problem, reference, run_info = prepare(data, spec, args.sens, load_options(args))
+    mask_info = run_info.mask
     with tqdm(total=None, desc=args.method, unit="it", disable=args.quiet, file=sys.stderr) as bar:
         def progress(it):
             bar.total = it.total
@@ -203,14 +203,15 @@ def cmd_recon(args) -> int:
 
         result = reconstruct(problem, method, reference, progress)
     info = {"method": args.method, "parameters": method.parameters(), "mask": mask_info, "sens": args.sens,
-            "seconds": result.seconds, "steps": result.steps, "metrics": result.metrics, "input": args.input}
+            "seconds": result.seconds, "steps": result.steps, "metrics": result.metrics, "input": args.input,
+            "load": run_info.as_dict()["load"], "version": __version__}
     r_outside = f" R={mask_info['accel']:.3g} (outside {mask_info['acs']} ACS lines)," if "accel" in mask_info else ","
     print(f"{args.method}: {result.steps} iterations in {result.seconds:.2f} s; mask {mask_info['kind']}{r_outside} "
           f"effective acceleration {mask_info['effective_accel']:.2f}")
     if result.metrics:
         m = result.metrics
         print(f"  PSNR {m['psnr']:.2f} dB  SSIM {m['ssim']:.4f}  NMSE {m['nmse']:.2e}  (magnitude, vs reference)")
-    measured.reference = reference
+    measured = replace(run_info.measured, reference=reference)  # the output file keeps the reference
     write_recon_outputs(plan, targets, measured, result, info, patient, args.spacing)
     return 0
 
@@ -279,7 +280,7 @@ def write_recon_outputs(plan, targets: dict, measured, result, info: dict, patie
 
     with plan.staged():
         write_result(plan.path(targets["out"]), measured, result.image, info, result.extras.get("uncertainty"),
-                     result.extras.get("prior_map"))
+                     result.extras.get("prior_map"), result.history)
         if "png" in targets:
             title = f"{info['method']}, {info['mask']['kind']} R_eff={info['mask']['effective_accel']:.1f}"
             if result.metrics:
@@ -396,6 +397,8 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     rec.add_argument("--png", help="also write a preview PNG")
     rec.add_argument("--json", help="also write the run's parameters, timing and metrics as JSON")
     rec.add_argument("--quiet", action="store_true", help="no progress bar")
+    rec.add_argument("--recipe", help="take the input, load options, mask, method and parameters from a recipe "
+                                      "(JSON saved by the napari widget); options given as well override it")
     add_dicom_options(rec, required=False)
     add_load_options(rec)
     if method is not None:
@@ -442,6 +445,47 @@ def chosen_method(argv: list[str]) -> str | None:
     return pre.parse_known_args(argv[1:])[0].method
 
 
+def with_recipe(argv: list[str]) -> list[str]:
+    """`stdm recon --recipe FILE [options]`: the recipe's input, load options, mask, method and parameters become
+    options in front of the ones given, which override them (the input comes from the recipe)."""
+    if not argv or argv[0] != "recon":
+        return argv
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--recipe")
+    known, rest = pre.parse_known_args(argv[1:])
+    if not known.recipe:
+        return argv
+    from .recipe import read_recipe
+
+    recipe = read_recipe(known.recipe)
+    for line in recipe.weight_warnings():
+        warnings.warn(f"recipe {known.recipe}: {line}")
+    mask = recipe.mask
+    tokens = [recipe.input, "--method", recipe.method, "--mask", mask.kind, "--accel", repr(float(mask.accel)),
+              "--acs", str(int(mask.acs)), "--seed", str(int(mask.seed)), "--sens", recipe.sens]
+    if mask.accel_eff is not None:
+        tokens += ["--accel-eff", repr(float(mask.accel_eff))]
+    for name, value in recipe.load.changed().items():
+        option = next(f.metadata["cli"] for f in fields(recipe.load) if f.name == name)
+        tokens += [option] if value is True else [option, str(value)]
+    parser = build_parser(recipe.method).recon_parser
+    for name, value in recipe.parameters.items():
+        option = option_name_for_field(parser, name)
+        if isinstance(value, bool):
+            tokens.append(option if value else f"--no-{option[2:]}")
+        else:
+            tokens += [option, repr(value) if isinstance(value, float) else str(value)]
+    return ["recon", *tokens, *rest]
+
+
+def option_name_for_field(parser: argparse.ArgumentParser, field_name: str) -> str:
+    """The option `stdm recon` takes for a method parameter (its dest is param_NAME)."""
+    for action in parser._actions:
+        if action.dest == f"param_{field_name}":
+            return action.option_strings[0]
+    raise ReconError(f"the recipe's parameter {field_name} is not an option of `stdm recon`.")
+
+
 def one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"stdm: warning: {message}", file=sys.stderr)
 
@@ -469,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
 
     WRITTEN.clear()
     try:
+        argv = with_recipe(argv)
         method = chosen_method(argv)
         if method is not None:
             methods.get(method)  # unknown method: one clear line before argparse sees its options

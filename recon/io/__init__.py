@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -13,6 +14,7 @@ from ..errors import DataError, FileFormatError
 from .guards import regular_file
 from .hdf5_safety import first_line, open_hdf5
 from .native import is_native, read_native, read_result, text_attr, write_native, write_result
+from .options import LoadOptions
 
 NPY_MAGIC, ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
 DAMAGED = (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile, zlib.error)
@@ -52,19 +54,20 @@ def hdf5_layout(f: h5py.File, path: Path) -> str:
                           "see docs/FORMATS.md.")
 
 
-def load(path: str | Path, slice: int | None = None, frames_axis: int | None = None, axes: str | None = None,
-         key: str | None = None, crop_oversampling: bool = False) -> CineData:
+def load(path: str | Path, options: LoadOptions | None = None, **kwargs) -> CineData:
     """Open a k-space file of any supported layout and return a validated CineData.
 
-    slice: which slice of a multi-slice file; frames_axis / axes: where time is when the format does not say;
-    key: which k-space variable (CMRxRecon kspace_sub08, an .npz array); crop_oversampling: drop 2x readout
-    oversampling (CMRxRecon; ISMRMRD files are always cropped to their recon matrix).
+    options (LoadOptions, or its fields as keywords, which override it): slice, which slice of a multi-slice file;
+    frames_axis / axes, where time is when the format does not say; key, which k-space variable (CMRxRecon
+    kspace_sub08, an .npz array); crop_oversampling, drop 2x readout oversampling (CMRxRecon; ISMRMRD files are
+    always cropped to their recon matrix).
     Anything other than a complete, self-contained file of a known layout raises FileFormatError or DataError.
     """
+    o = replace(options or LoadOptions(), **kwargs)
     path = regular_file(Path(path))
     kind = detect(path)
     try:
-        return read_kind(kind, path, slice, frames_axis, axes, key, crop_oversampling)
+        return read_kind(kind, path, o.slice, o.frames_axis, o.axes, o.key, o.crop_oversampling)
     except MemoryError:
         raise DataError(f"{path} does not fit in the memory available; read one slice (--slice) or use a machine "
                         "with more memory.") from None
@@ -93,4 +96,4 @@ def read_kind(kind: str, path: Path, slice, frames_axis, axes, key, crop_oversam
     return read_ismrmrd(path, slice)
 
 
-__all__ = ["detect", "load", "read_native", "read_result", "write_native", "write_result"]
+__all__ = ["LoadOptions", "detect", "load", "read_native", "read_result", "write_native", "write_result"]

@@ -115,15 +115,22 @@ def write_native(path: str | Path, data: CineData) -> Path:
 
 
 def write_result(path: str | Path, data: CineData, image: np.ndarray, info: dict,
-                 uncertainty: np.ndarray | None = None, prior_map: np.ndarray | None = None) -> Path:
+                 uncertainty: np.ndarray | None = None, prior_map: np.ndarray | None = None,
+                 history: list | None = None) -> Path:
     """The input (as reconstructed: undersampled k-space and mask) plus `recon` and a JSON `info` attribute
-    (method, parameters, mask, timing, metrics); the optional maps (frames, y, x) as float32 datasets."""
+    (method, parameters, mask, timing, metrics); the optional maps (frames, y, x) as float32 datasets; the
+    convergence `history` [(step, residual, psnr)] as a float64 (n, 3) dataset, NaN where a value is unknown."""
     with new_h5(path) as f:
         write_datasets(f, data)
         f.create_dataset("recon", data=image.astype(np.complex64))
         for name, values in (("uncertainty", uncertainty), ("prior_map", prior_map)):
             if values is not None:
                 f.create_dataset(name, data=np.asarray(values).astype(np.float32))
+        if history:
+            rows = [[np.nan if v is None else float(v) for v in row[:3]] + [np.nan] * (3 - len(row[:3]))
+                    for row in history]
+            ds = f.create_dataset("history", data=np.asarray(rows, np.float64).reshape(-1, 3))
+            ds.attrs["columns"] = ",".join(HISTORY_COLUMNS)
         f.attrs["recon_info"] = json.dumps(info, default=float)
         f.attrs["method"] = info.get("method", "")
     return Path(path)
@@ -152,6 +159,26 @@ def read_result(path: str | Path) -> tuple[CineData, np.ndarray, dict]:
 
 
 RESULT_MAPS = ("uncertainty", "prior_map")
+HISTORY_COLUMNS = ("step", "residual", "psnr")
+
+
+def read_result_history(path: str | Path) -> dict[str, np.ndarray]:
+    """The convergence history of a result file: {"step", "residual", "psnr"} arrays (NaN where unknown); {} when
+    the file holds none, or one that is not an (n, 3) table of numbers (with a warning)."""
+    path = Path(path)
+    with open_hdf5(path) as f:
+        try:
+            ds = dataset(f, "history", path)
+            if ds is None:
+                return {}
+            if len(ds.shape or ()) != 2 or ds.shape[1] != 3:
+                warnings.warn(f"{path}: 'history' {ds.shape} is not an (n, 3) table; it is ignored.")
+                return {}
+            table = read(ds, path, allow="fiu", itemsize=8).astype(np.float64)
+        except FileFormatError as exc:
+            warnings.warn(f"{exc} 'history' is ignored.")
+            return {}
+    return {name: table[:, i] for i, name in enumerate(HISTORY_COLUMNS)}
 
 
 def read_result_maps(path: str | Path) -> dict[str, np.ndarray]:

@@ -6,7 +6,7 @@ import math
 from dataclasses import fields
 
 from ..errors import MethodError
-from .base import Iterate, Method, param
+from .base import Iterate, Method, announce, param
 
 _REGISTRY: dict[str, type[Method]] = {}
 
@@ -60,4 +60,4 @@ def create(name: str, **params) -> Method:
 
 from . import bart, gldm, lps, sense, stdm, zero_filled  # noqa: E402,F401  (modules register themselves)
 
-__all__ = ["Iterate", "Method", "param", "register", "get", "names", "create"]
+__all__ = ["Iterate", "Method", "announce", "param", "register", "get", "names", "create"]

@@ -13,10 +13,21 @@ from ..problem import Problem
 
 @dataclass
 class Iterate:
-    step: int  # 1-based
+    step: int  # 1-based; 0 for a phase announcement (extras["phase"]), which is not an estimate of the answer
     total: int
-    image: np.ndarray  # (frames, y, x) complex64, in the input's units
-    extras: dict = field(default_factory=dict)  # e.g. {"residual": float, "uncertainty": ndarray}
+    image: np.ndarray | None  # (frames, y, x) complex64, in the input's units; None only in a phase announcement
+    extras: dict = field(default_factory=dict)  # e.g. {"residual": float, "uncertainty": ndarray, "phase": str}
+
+    @property
+    def phase(self) -> str | None:
+        """What the method is doing before its steps ("loading model", "fine-tuning …"), or None for a step."""
+        return self.extras.get("phase") if self.step == 0 else None
+
+
+def announce(text: str, total: int, image: np.ndarray | None = None, **extras) -> Iterate:
+    """A phase announcement a method yields before work without steps (loading a model, fine-tuning), so a
+    front end can say what is happening and a consumer can stop there. `image`: an estimate to show meanwhile."""
+    return Iterate(0, total, image, {"phase": text, **extras})
 
 
 @dataclass
@@ -28,9 +39,17 @@ class Method:
 
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
+    step_name: ClassVar[str] = "iteration"  # what a front end calls one step ("sampling step" for diffusion)
+    # set by recon.pipeline.run: yield phase announcements (step-0 iterates, see `announce`) before slow work
+    # without steps; plain consumers of `iterate` see estimates only
+    announce_phases: ClassVar[bool] = False
 
     def iterate(self, problem: Problem) -> Iterator[Iterate]:
         raise NotImplementedError
+
+    def weight_files(self) -> dict[str, str]:
+        """Parameter name -> the trained-weights file this method reads (defaults resolved); {} if none."""
+        return {}
 
     def run(self, problem: Problem) -> Iterate:
         """Drive the generator to the end and return the last iterate."""

@@ -25,7 +25,7 @@ from ..gldm.training_data import acquisition_planes, merged_weighted
 from ..physics import fft2c, ifft2c
 from ..prior_map import prior_map
 from . import register
-from .base import Iterate, Method, param
+from .base import Iterate, Method, announce, param
 from .stdm import cached_model
 
 
@@ -51,9 +51,15 @@ class GLDM(Method):
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
 
+    step_name = "sampling step"
+
     def map_names(self) -> tuple[str, ...]:
         """The maps the final iterate's extras carry."""
         return ("prior_map",)
+
+    def weight_files(self) -> dict[str, str]:
+        return {"global_model": self.global_model or str(default_model_path("gldm-global")),
+                "local_model": self.local_model or str(default_model_path("gldm-local"))}
 
     def model(self, path: str, role: str, kind: str):
         try:
@@ -73,6 +79,8 @@ class GLDM(Method):
         return [(*self.model(paths[p], f"gldm-{p}", f"kspace-{p}"), f"kspace-{p}") for p in choices[self.priors]]
 
     def iterate(self, problem):
+        if self.announce_phases:
+            yield announce("loading models", self.steps)
         models = self.chosen_models()
         generator = torch.Generator().manual_seed(self.seed)
         weight = ramp(problem.shape[-2:])
@@ -118,7 +126,8 @@ class GLDM(Method):
         for model, sde, kind in models:
             planes = PlaneSet([], kind, crop=64, groups=[acquisition_planes(kspace, mask, kind, sens=sens)])
             for step, model in finetune(model, sde, planes, self.finetune_seconds / len(models), seed=self.seed):
-                yield Iterate(0, self.steps, start, {"residual": residual, "finetune": f"{kind} step {step}"})
+                yield announce(f"fine-tuning {kind} step {step}", self.steps, start, residual=residual,
+                               finetune=f"{kind} step {step}")
             tuned.append((model, sde, kind))
         return tuned
 

@@ -27,7 +27,7 @@ from ..diffusion.samplers import SAMPLERS, complex_noise, plane_denoiser, sample
 from ..errors import MethodError
 from ..prior_map import prior_map
 from . import check, register
-from .base import Iterate, Method, param
+from .base import Iterate, Method, announce, param
 
 
 INITS = ("zero-filled", "lps", "noise")
@@ -65,9 +65,14 @@ class DiffusionMethod(Method):
     role: ClassVar[str] = "spatiotemporal"
     plane_kinds: ClassVar[tuple[str, ...]] = ("both", "yt", "xt")
 
+    step_name = "sampling step"
+
     def map_names(self) -> tuple[str, ...]:
         """The maps the final iterate's extras carry."""
         return ("prior_map", "uncertainty") if self.samples > 1 else ("prior_map",)
+
+    def weight_files(self) -> dict[str, str]:
+        return {"model": self.model or str(default_model_path(self.role))}
 
     def network(self):
         path = self.model or str(default_model_path(self.role))
@@ -116,11 +121,16 @@ class DiffusionMethod(Method):
     def iterate(self, problem):
         for f in fields(self):  # also when built directly, not through methods.create
             check(self.name, f, getattr(self, f.name))
+        total = self.steps * self.samples
+        if self.announce_phases:
+            yield announce("loading model", total)
         try:
             model, sde = self.network()
         except CheckpointError as exc:
             raise MethodError(str(exc)) from exc
-        total = self.steps * self.samples
+        if self.announce_phases and self.init not in ("zero-filled", "noise"):
+            yield announce(f"warm start ({self.init})", total)
+            self.warm_start(problem)  # computed once here; every posterior sample starts from it
         finished = []
         with torch.inference_mode():
             for k in range(self.samples):
