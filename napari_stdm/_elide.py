@@ -10,10 +10,11 @@ from qtpy.QtWidgets import QComboBox, QSizePolicy
 class ElidedText(QObject):
     """Shows `text` in a magicgui Label, cut with "…" to the label's width; the full text is its tooltip."""
 
-    def __init__(self, label, text: str = ""):
+    def __init__(self, label, text: str = "", describe: str = ""):
         super().__init__(label.native)
         self.label = label.native
         self.full = ""
+        self.describe = describe  # the tooltip while there is no text
         self.label.setWordWrap(False)
         self.label.setMinimumWidth(0)
         policy = self.label.sizePolicy()
@@ -25,7 +26,7 @@ class ElidedText(QObject):
     def set(self, text: str, tooltip: str | None = None) -> None:
         """Show `text` (elided when too long); the tooltip is `tooltip`, else the full text."""
         self.full = " ".join(str(text).split())  # one line: newlines in an error would grow the dock's height
-        self.label.setToolTip(self.full if tooltip is None else tooltip)
+        self.label.setToolTip((self.full or self.describe) if tooltip is None else tooltip)
         self.render()
 
     def render(self) -> None:

@@ -1,22 +1,25 @@
-"""What one Run does, without Qt: load the data, undersample, build the problem, drive the method.
+"""What one Run does, without Qt: load the data, prepare the problem and drive the method — all through
+recon.pipeline, the same path the CLI and the benchmarks take.
 
-The widget runs `RunJob.iterate()` in a worker thread and only turns the typed events it yields (Phase, MaskReady,
-Step) into layers and status text on the main thread. The job never changes the data it was given.
+The widget runs `RunJob.iterate()` in a worker thread and only turns the typed events it yields (recon.events:
+Phase, MaskReady, Step, Finished, Cancelled, Failed; and Question here) into layers and status text on the main
+thread. The job never changes the data it was given.
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields, replace
+import threading
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 from recon import methods
 from recon.data import CineData
-from recon.io import load
-from recon.methods import Iterate
-from recon.metrics import all_metrics, psnr
-from recon.pipeline import problem_for, undersample
+from recon.events import Cancelled, Failed, Finished, MaskReady, Phase, Step  # noqa: F401  (re-exported)
+from recon.io import LoadOptions, load
+from recon.metrics import all_metrics
+from recon.pipeline import DiscardRefused, MaskSpec, Prepared, preparing, run
 from recon.samples import real_cine, sample_cine
 
 SAMPLE_SOURCES = {"synthetic sample": sample_cine, "real cine (simulated coils)": real_cine}
@@ -27,39 +30,20 @@ UNNAMED_PARAMETERS = ("preview_every",)  # do not change the result
 DEFAULT_ACS = 20
 
 
-def load_source(source: str, path: str | None = None, layer_data: CineData | None = None) -> CineData:
+def load_source(source: str, path: str | None = None, options: LoadOptions | None = None) -> CineData:
     if source in SAMPLE_SOURCES:
         return SAMPLE_SOURCES[source]()
-    if layer_data is not None:
-        return layer_data
     if not path:
         raise FileNotFoundError("choose a k-space file first")
-    return load(path)
-
-
-# ---- what the job yields ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Phase:
-    """The run is in a phase without steps: "loading data", "coil maps", "loading model", "fine-tuning …"."""
-
-    text: str
-    image: np.ndarray | None = None  # an estimate to show meanwhile (e.g. the start image while fine-tuning)
+    return load(path, options)
 
 
 @dataclass(frozen=True)
-class MaskReady:
-    mask: np.ndarray  # (frames, ky, kx) bool
-    info: dict  # kind, accel, acs, seed, effective_accel
+class Question:
+    """The run stopped before the coil maps: the chosen retrospective mask would leave out samples the
+    (prospectively undersampled) file measured. The widget asks, then runs again or not."""
 
-
-@dataclass(frozen=True)
-class Step:
-    iterate: Iterate
-    verb: str  # "sampling step" for diffusion priors, "iteration" for the others
-
-    @property
-    def text(self) -> str:
-        return f"{self.verb} {self.iterate.step}/{self.iterate.total}"
+    info: dict  # the mask information, with `discarded` (share of measured samples left out)
 
 
 def number_text(value) -> str:
@@ -68,11 +52,6 @@ def number_text(value) -> str:
     if isinstance(value, str) and ("/" in value or value.endswith((".safetensors", ".pt", ".pth"))):
         return Path(value).stem  # a model file: its name, not its folder
     return str(value)
-
-
-def uses_model(method_name: str) -> bool:
-    """Whether the method reads a trained model (a parameter names one): its set-up says "loading model"."""
-    return any("model" in f.name for f in fields(methods.get(method_name)))
 
 
 @dataclass
@@ -87,12 +66,17 @@ class RunJob:
     input_path: str | None = None  # the file the data came from: no export may overwrite it
     data: CineData | None = None  # given (an opened layer's data) or loaded by the run
     data_name: str = "data"
+    load_options: LoadOptions | None = None  # how a file is read (slice, axes, ...)
+    allow_discard: bool = False  # apply a retrospective mask to an undersampled file without asking
+    prepared: Prepared | None = None  # given (a sweep reuses the problem of its first run) or made by the run
     # filled in while running
     mask_info: dict = field(default_factory=dict)
     mask_array: np.ndarray | None = None
     measured: CineData | None = None  # the undersampled data the method saw (no reference)
     reference: np.ndarray | None = None
     history: list = field(default_factory=list)  # (step, residual, psnr or None)
+    outcome: object | None = None  # the RunResult of Finished / Cancelled
+    cancel_requested: threading.Event = field(default_factory=threading.Event, repr=False)
 
     # ---- names -------------------------------------------------------------------------------------------
     def mask_text(self) -> str:
@@ -125,30 +109,52 @@ class RunJob:
         return self.name()
 
     # ---- running -----------------------------------------------------------------------------------------
+    def mask_spec(self) -> MaskSpec:
+        return MaskSpec(self.mask, self.accel, self.acs, self.seed)
+
+    def cancel(self) -> None:
+        """Stop at the method's next step (or before it starts); the run ends with Cancelled and its partial
+        result."""
+        self.cancel_requested.set()
+
     def iterate(self):
-        """Yields Phase, MaskReady once, then a Step per iterate. Closing it stops the method at its next step."""
+        """Yields Phase, MaskReady once, then the driver's events (Phase, Step ..., Finished | Cancelled | Failed);
+        or Question (and nothing more) when a mask would discard measured samples and that was not allowed.
+        Closing it stops the method at its next step."""
         method = methods.create(self.method_name, **self.params)  # parameters are checked before anything loads
         if self.data is None:
             yield Phase("loading data")
-            self.data = load_source(self.source, self.input_path)
-        measured, self.mask_info = undersample(self.data, self.mask, self.accel, self.acs, self.seed)
-        # `undersample` may return the caller's own object (mask "file"): copy, never strip the stored data
-        self.reference = measured.reference
-        self.measured = measured = replace(measured, reference=None)
-        self.mask_array = np.asarray(measured.mask)
-        yield MaskReady(self.mask_array, dict(self.mask_info))
-        yield Phase("coil maps")
-        problem = problem_for(measured)
-        model = uses_model(self.method_name)
-        yield Phase("loading model" if model else f"running {self.method_name}")
-        verb = "sampling step" if model else "iteration"
-        for it in method.iterate(problem):
-            if "finetune" in it.extras:  # progress of a scan-specific training (GLDM), not an estimate yet
-                yield Phase(f"fine-tuning {it.extras['finetune']}", it.image)
-                continue
-            quality = psnr(it.image, self.reference) if self.reference is not None else None
-            self.history.append((it.step, it.extras.get("residual"), quality))
-            yield Step(it, verb)
+            self.data = load_source(self.source, self.input_path, self.load_options)
+        if self.prepared is None:
+            steps = preparing(self.data, self.mask_spec(), load_options=self.load_options,
+                              allow_discard=self.allow_discard)
+            try:
+                while True:
+                    event = next(steps)
+                    if isinstance(event, MaskReady):
+                        self.mask_info, self.mask_array = dict(event.info), event.mask
+                    yield event
+                    if self.cancel_requested.is_set():
+                        yield Cancelled(None)
+                        return
+            except StopIteration as done:
+                self.prepared = done.value
+            except DiscardRefused as refused:
+                yield Question(refused.info)
+                return
+        else:
+            self.mask_info, self.mask_array = dict(self.prepared.info.mask), self.prepared.info.mask_array
+            yield MaskReady(self.mask_array, dict(self.mask_info))
+        self.reference, self.measured = self.prepared.reference, self.prepared.info.measured
+        if self.cancel_requested.is_set():
+            yield Cancelled(None)
+            return
+        for event in run(self.prepared, method, cancelled=self.cancel_requested.is_set):
+            if isinstance(event, Step):
+                self.history.append((event.iterate.step, event.iterate.extras.get("residual"), event.psnr))
+            elif isinstance(event, (Finished, Cancelled)):
+                self.outcome = event.result
+            yield event
 
     def metrics(self, image: np.ndarray) -> dict | None:
         return all_metrics(image, self.reference) if self.reference is not None else None

@@ -14,26 +14,64 @@ from recon.io import load, read_result
 from ._layers import cine_layers, image_layer
 
 
+HDF5_SUFFIXES = (".h5", ".hdf5")
+KSPACE_SUFFIXES = (*HDF5_SUFFIXES, ".mat", ".npy", ".npz")  # every format `stdm recon` reads (docs/FORMATS.md)
+
+
 def get_reader(path):
-    if isinstance(path, list) or not str(path).endswith((".h5", ".hdf5")):
+    if isinstance(path, list) or Path(str(path)).suffix.lower() not in KSPACE_SUFFIXES:
         return None
+    suffix = Path(str(path)).suffix.lower()
     try:
-        with h5py.File(path, "r") as f:  # look at link names only: an external link must not be followed here
-            if f.get("kspace", getlink=True) is None:
-                return None
-            is_result = f.get("recon", getlink=True) is not None
+        if suffix in HDF5_SUFFIXES:
+            with h5py.File(path, "r") as f:  # look at link names only: an external link must not be followed here
+                if f.get("kspace", getlink=True) is None:
+                    # ISMRMRD / OCMR: group /dataset (the engine's reader checks what it holds)
+                    return read_kspace if f.get("dataset", getlink=True) is not None else None
+                is_result = f.get("recon", getlink=True) is not None
+            return read_result_layers if is_result else read_kspace
+        if suffix == ".mat":
+            with open(path, "rb") as f:
+                return read_kspace if f.read(6) == b"MATLAB" else None
+        return read_kspace if holds_complex(Path(path)) else None
     except OSError:
         return None
-    return read_result_layers if is_result else read_kspace
 
 
-def read_kspace(path):
-    """The measured (zero-filled) cine; the data ride along in the layer's metadata for the dock widget."""
-    data = load(path)
+def holds_complex(path: Path) -> bool:
+    """.npy/.npz holding complex numbers (k-space), from the array headers only; other arrays are images for
+    napari's own reader."""
+    import zipfile
+
+    from recon.errors import ReconError
+    from recon.io.numpy_files import npy_header, npz_members
+
+    try:
+        if path.suffix.lower() == ".npy":
+            with open(path, "rb") as fp:
+                return npy_header(fp, str(path))[1].kind == "c"
+        with zipfile.ZipFile(path) as archive:
+            for name, info in npz_members(archive).items():
+                with archive.open(info) as fp:
+                    if npy_header(fp, f"{path}:{name}")[1].kind == "c":
+                        return True
+    except (ReconError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+    return False
+
+
+def read_kspace(path, options=None):
+    """The measured (zero-filled) cine; the data ride along in the layer's metadata for the dock widget. A
+    multi-slice file opens at its middle slice; the dock's slice chooser reads another."""
+    from recon.io.options import opening_options
+
+    options, slices = opening_options(path, options)
+    data = load(path, options)
     shown = replace(data, reference=None)  # show what was measured, not the reference
     return cine_layers(shown, Path(path).stem, {"napari_stdm_data": data,
                                                 # exports must never overwrite it
-                                                "napari_stdm_path": str(Path(path).resolve())})
+                                                "napari_stdm_path": str(Path(path).resolve()),
+                                                "napari_stdm_load": options, "napari_stdm_slices": slices})
 
 
 def result_name(info: dict, path) -> str:

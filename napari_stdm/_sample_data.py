@@ -8,9 +8,9 @@ from ._layers import cine_layers
 
 def synthetic_cine():
     data = sample_cine()
-    return cine_layers(data, "synthetic cine", {"napari_stdm_data": data})
+    return cine_layers(data, "synthetic cine", {"napari_stdm_data": data, "napari_stdm_sample": "sample"})
 
 
 def real_anatomy_cine():
     data = real_cine()
-    return cine_layers(data, "real SAX cine", {"napari_stdm_data": data})
+    return cine_layers(data, "real SAX cine", {"napari_stdm_data": data, "napari_stdm_sample": "real-sample"})

@@ -1,7 +1,9 @@
-"""The dock widget: data → mask → method and its parameters → Run / Cancel → live layers, metrics, export.
+"""The dock widget: data (and how to read it) → mask → method and its parameters → Run / Cancel / Sweep → live
+layers, metrics, a table of runs, export, recipes.
 
-Thin by design: controls become a RunJob (napari_stdm._job), the job runs in a napari thread_worker, and the typed
-events it yields become layers and status text on the main thread. No reconstruction maths here.
+Thin by design: controls become a RunJob (napari_stdm._job), the job runs in a napari thread_worker through
+recon.pipeline (the CLI's path), and the typed events it yields (recon.events) become layers and status text on the
+main thread. No reconstruction maths here, and no method-specific names: a method announces its own phases.
 
 Every layer it adds carries the data's geometry (napari_stdm._geometry). Result actions (difference, DICOM, h5)
 act on the last finished or cancelled run and are disabled while a run is in flight; a cancelled run's partial
@@ -14,45 +16,77 @@ import json
 import math
 import time
 import weakref
+from collections import deque
 from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
-from magicgui.widgets import ComboBox, Container, FileEdit, FloatSpinBox, Label, ProgressBar, PushButton, SpinBox
+from magicgui.widgets import (ComboBox, Container, FileEdit, FloatSpinBox, Label, LineEdit, ProgressBar, PushButton,
+                              SpinBox)
 from magicgui.widgets import create_widget
 from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error, show_info
 
 from recon import methods
 from recon.errors import ReconError
+from recon.io import LoadOptions, load
+from recon.io.options import opening_options
 from recon.masks import KINDS, make_mask
+from recon.pipeline import discard_text, measured_lines
 
+from . import _dialogs
 from ._elide import ElidedText, keep_narrow
 from ._geometry import layer_kwargs, like
-from ._job import SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES, MaskReady, Phase, RunJob, Step
+from ._job import (COUNT_PARAMETERS, SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES, Cancelled, Failed, Finished,
+                   MaskReady, Phase, Question, RunJob, Step)
 from ._layers import contrast
+from ._load_options import LoadControls
 from ._memory import release_freed_memory
 from ._plot import ConvergencePlot
+from ._recipe import job_recipe, sample_control
+from ._sweep import RunTable, parse_counts
 
 FILE_SOURCE = "k-space file"
 LAYER_PREFIX = "layer: "
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews per second
 FINISHED = "finished"
-FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"
+FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
+MODEL_FILTER = "*.safetensors"
+
+
+def is_model_parameter(name: str) -> bool:
+    """Parameters that name a trained model file (model, global_model, ...): a file picker, empty = shipped."""
+    return name.endswith("model")
 
 
 def parameter_widget(f):
-    """A control for one method dataclass field, with its limits and help."""
+    """A control for one method dataclass field: declared choices become a dropdown, model files a file picker,
+    numbers a spin box with the declared limits; the tooltip is the parameter's help."""
     default = f.default if f.default is not MISSING else ""
+    help_text = f.metadata.get("help", "")
+    label = f.name.replace("_", " ")
+    if is_model_parameter(f.name):
+        widget = FileEdit(name=f.name, label=label, mode="r", filter=MODEL_FILTER, value=default or "")
+        tooltip = f"{help_text} (empty: the shipped default)"
+        widget.tooltip = tooltip
+        widget.line_edit.tooltip = widget.choose_btn.tooltip = tooltip
+        return widget
     options = {k: f.metadata[k] for k in ("min", "max") if k in f.metadata}
     if isinstance(default, float):
         options["step"] = 10 ** math.floor(math.log10(abs(default))) / 10 if default else 0.001
     if "choices" in f.metadata:
         options = {"choices": list(f.metadata["choices"])}
-    widget = create_widget(value=default, annotation=type(default), name=f.name, label=f.name.replace("_", " "),
+    widget = create_widget(value=default, annotation=type(default), name=f.name, label=label,
                            widget_type="ComboBox" if "choices" in f.metadata else None, options=options)
-    widget.tooltip = f.metadata.get("help", "")
+    widget.tooltip = help_text or f"{label} (default {default})"
     return widget
+
+
+def parameter_value(widget):
+    if isinstance(widget, FileEdit):
+        text = str(widget.value)
+        return "" if text in ("", ".") else text
+    return widget.value
 
 
 def iterate_job(job: RunJob):
@@ -60,6 +94,11 @@ def iterate_job(job: RunJob):
     its task-status list for the viewer's lifetime, so a bound method would keep each run's data alive. The
     generator's own reference to the job goes when it finishes."""
     yield from job.iterate()
+
+
+def load_layer_data(path: str, options: LoadOptions):
+    """The worker's function for reading another slice (or with other options) of an opened file."""
+    return load(path, options)
 
 
 def stop_on_close(widget):
@@ -88,25 +127,32 @@ class RunOutcome:
     """A finished or cancelled run: what the result actions act on."""
 
     job: RunJob
-    last: object  # the last recon.methods.Iterate
-    status: str  # "finished" or "cancelled at step k/N"
+    run: object  # the recon.pipeline.RunResult
     layer: object  # the napari layer that shows it
 
     @property
     def image(self) -> np.ndarray:
-        return self.last.image
+        return self.run.image
 
     @property
     def step(self) -> int:
-        return self.last.step
+        return self.run.steps
+
+    @property
+    def total(self) -> int:
+        return self.run.total
 
     @property
     def extras(self) -> dict:
-        return self.last.extras
+        return self.run.extras
+
+    @property
+    def status(self) -> str:
+        return self.run.status
 
     @property
     def partial(self) -> bool:
-        return self.status != FINISHED
+        return self.run.status != FINISHED
 
     @property
     def name(self) -> str:
@@ -119,37 +165,64 @@ class ReconWidget(Container):
         self.viewer = napari_viewer
         self.source = ComboBox(label="data", choices=self.source_choices,
                                tooltip="the k-space to reconstruct: a shipped sample, a file, or an opened layer")
-        self.file = FileEdit(label="file", mode="r", filter=FILE_FILTER)
+        self.file = FileEdit(label="file", mode="r", filter=FILE_FILTER,
+                             tooltip="a k-space file: native/fastMRI/ISMRMRD .h5, CMRxRecon .mat, .npy/.npz")
+        self.reading = LoadControls()
         self.mask = ComboBox(label="mask", choices=[*KINDS, "file"], value="vista",
-                             tooltip="retrospective undersampling pattern ('file': the file's own mask)")
+                             tooltip="retrospective undersampling pattern ('file': the file's own samples; the "
+                                     "default for files that are already undersampled)")
         self.accel = FloatSpinBox(value=8.0, min=1.0, max=64.0, step=1.0,
                                   tooltip="acceleration R, counted outside the ACS block")
         self.accel_eff = Label(value="", tooltip="effective acceleration: all k-t locations / sampled ones, "
                                                  "ACS lines included")
-        self.accel_row = Container(layout="horizontal", labels=False, label="R", widgets=[self.accel, self.accel_eff])
+        self.accel_row = Container(layout="horizontal", labels=False, label="R", widgets=[self.accel, self.accel_eff],
+                                   tooltip="acceleration R (outside the ACS block) and the effective acceleration")
         self.accel_row.margins = (0, 0, 0, 0)
         self.acs = SpinBox(label="ACS lines", value=20, min=0, max=256, tooltip="fully sampled centre lines")
         self.seed = SpinBox(label="mask seed", value=0, min=0, max=2 ** 31 - 1, tooltip="random mask seed")
         self.method = ComboBox(label="method", choices=methods.names(), value="lps",
                                tooltip="reconstruction method; its parameters follow")
-        self.params = Container(labels=True)
-        self.run_button = PushButton(text="Run")
-        self.cancel_button = PushButton(text="Cancel", enabled=False)
-        self.progress = ProgressBar(label="progress", value=0, max=1)
+        self.params = Container(labels=True, tooltip="the method's parameters (hover each for its meaning)")
+        self.run_button = PushButton(text="Run", tooltip="reconstruct with these settings; a new layer shows it live")
+        self.cancel_button = PushButton(text="Cancel", enabled=False,
+                                        tooltip="stop the run at its next step; the partial result is kept, marked")
+        self.sweep_text = LineEdit(value="10, 20, 40", tooltip="step (or iteration) counts for a sweep")
+        self.sweep_button = PushButton(text="Sweep steps", tooltip="run once per count, in order: each a labelled "
+                                                                   "layer and a row in the table below")
+        self.sweep_row = Container(layout="horizontal", labels=False, label="sweep",
+                                   widgets=[self.sweep_text, self.sweep_button],
+                                   tooltip="run the method once per step count (same data, mask and coil maps)")
+        self.sweep_row.margins = (0, 0, 0, 0)
+        self.progress = ProgressBar(label="progress", value=0, max=1, tooltip="steps done of the run in flight")
         self.status = Label(label="status")
         self.metrics = Label(label="metrics")
         self.plot = ConvergencePlot()
+        self.plot.setToolTip("PSNR per step against the reference (when the data have one), else the DC residual")
+        self.table = RunTable()
         self.difference_button = PushButton(text="Difference layer", enabled=False)
         self.dicom_button = PushButton(text="Export DICOM…", enabled=False)
         self.h5_button = PushButton(text="Save h5…", enabled=False)
-        self.extend([self.source, self.file, self.mask, self.accel_row, self.acs, self.seed, self.method, self.params,
-                     self.run_button, self.cancel_button, self.progress, self.status, self.metrics])
+        self.save_recipe_button = PushButton(text="Save recipe…", tooltip="save the last run's recipe (data, load "
+                                             "options, mask, method, parameters, seeds, weights and their SHA-256, "
+                                             "version) as JSON; `stdm recon --recipe FILE` runs it too")
+        self.load_recipe_button = PushButton(text="Load recipe…", tooltip="set every control from a saved recipe")
+        self.recipe_row = Container(layout="horizontal", labels=False, label="recipe",
+                                    widgets=[self.save_recipe_button, self.load_recipe_button],
+                                    tooltip="a run's settings as JSON: save, or load back into the controls")
+        self.recipe_row.margins = (0, 0, 0, 0)
+        self.extend([self.source, self.file, self.reading, self.mask, self.accel_row, self.acs, self.seed,
+                     self.method, self.params, self.run_button, self.cancel_button, self.sweep_row, self.progress,
+                     self.status, self.metrics])
         self.native.layout().addWidget(self.plot)
-        self.extend([self.difference_button, self.dicom_button, self.h5_button])
-        self.status_text, self.metrics_text = ElidedText(self.status, "idle"), ElidedText(self.metrics)
+        self.native.layout().addWidget(self.table)
+        self.extend([self.difference_button, self.dicom_button, self.h5_button, self.recipe_row])
+        self.status_text = ElidedText(self.status, "idle", describe="what the dock is doing (full text here)")
+        self.metrics_text = ElidedText(self.metrics, describe="PSNR / SSIM against the reference, when the data "
+                                                              "have one")
         for combo in (self.source, self.mask, self.method):
             keep_narrow(combo)
         self.worker = None
+        self.loader = None  # a worker reading another slice of an opened file
         self._failed = False
         self._run_key = self._mask_key = ""
         self.job: RunJob | None = None  # the run in flight, or the last one
@@ -158,21 +231,30 @@ class ReconWidget(Container):
         self._kept = None  # (layer, data, name, metadata) of a finished result a rerun draws into until it ends
         self._last_preview = 0.0
         self._latest = None
+        self._outcome = None  # the RunResult the worker's Finished / Cancelled carried
+        self._question = None  # the mask information a Question carried
+        self._sweep: deque = deque()  # counts still to run in a sweep
+        self._sweep_parameter = None
+        self._opened_path = None  # the FILE_SOURCE path whose slices the load controls show
         self.method.changed.connect(self.rebuild_parameters)
         self.source.changed.connect(self.on_source_changed)
+        self.file.changed.connect(self.on_file_changed)
+        self.reading.changed.connect(self.on_reading_changed)
         for control in (self.mask, self.accel, self.acs, self.seed):
             control.changed.connect(self.update_effective_accel)
         self.run_button.changed.connect(self.run)
         self.cancel_button.changed.connect(self.cancel)
+        self.sweep_button.changed.connect(self.sweep)
         self.difference_button.changed.connect(self.add_difference_layer)
-        self.dicom_button.changed.connect(lambda: self.ask_path(self.export_dicom, folder=True))
-        self.h5_button.changed.connect(lambda: self.ask_path(self.save_h5, folder=False))
+        self.dicom_button.changed.connect(self.ask_dicom)
+        self.h5_button.changed.connect(self.ask_h5)
+        self.save_recipe_button.changed.connect(self.ask_save_recipe)
+        self.load_recipe_button.changed.connect(self.ask_load_recipe)
         self.viewer.layers.events.inserted.connect(self.on_layer_inserted)
         self.viewer.layers.events.removed.connect(lambda _: self.source.reset_choices())
         self.native.destroyed.connect(stop_on_close(self))
         self.rebuild_parameters()
-        self.file.visible = False
-        self.update_effective_accel()
+        self.on_source_changed()
         self.update_result_actions()
 
     # ---- controls -------------------------------------------------------------------------------------------
@@ -188,14 +270,76 @@ class ReconWidget(Container):
 
     def on_source_changed(self, *_):
         self.file.visible = self.source.value == FILE_SOURCE
+        layer = self.source_layer()
+        if self.source.value == FILE_SOURCE:
+            self.on_file_changed()
+        elif layer is not None and layer.metadata.get("napari_stdm_path"):
+            options = layer.metadata.get("napari_stdm_load") or LoadOptions()
+            with self.reading.changed.blocked():  # showing what the layer holds reads nothing
+                self.reading.set_options(options, layer.metadata.get("napari_stdm_slices", 1))
+        self.reading.visible = self.reads_file()
+        self.default_mask()
         self.update_effective_accel()
+
+    def on_file_changed(self, *_):
+        """A file chosen in the dock: its slice count and the options it opens with (headers only)."""
+        path = str(self.file.value)
+        if self.source.value != FILE_SOURCE or not Path(path).is_file() or path == self._opened_path:
+            return
+        self._opened_path = path
+        options, slices = opening_options(path)
+        with self.reading.changed.blocked():
+            self.reading.set_options(options, slices)
+
+    def default_mask(self):
+        """The file's own samples for data that are undersampled already; a retrospective mask otherwise."""
+        data = self.layer_data()
+        if data is None and self.source.value not in SAMPLE_SOURCES:
+            return  # a file not read yet: the run asks if a mask would discard measured samples
+        undersampled = data is not None and measured_lines(data) is not None
+        if undersampled:
+            self.mask.value = "file"
+        elif self.mask.value == "file":
+            self.mask.value = "vista"
+
+    def on_reading_changed(self, *_):
+        """Another slice (or other load options) of an opened file: read it in the background into its layer."""
+        layer = self.source_layer()
+        path = None if layer is None else layer.metadata.get("napari_stdm_path")
+        if not path or self.running or layer.metadata.get("napari_stdm_load") == self.reading.options():
+            return
+        options = self.reading.options()
+        self.set_status(f"reading {Path(path).name} {self.options_text(options)}…".replace("  ", " "))
+        loader = thread_worker(load_layer_data, start_thread=False, ignore_errors=True)(path, options)
+        loader.returned.connect(lambda data, layer=layer, options=options: self.show_loaded(layer, data, options))
+        loader.errored.connect(self.fail)
+        loader.finished.connect(lambda: setattr(self, "loader", None))
+        self.loader = loader
+        loader.start()
+
+    def show_loaded(self, layer, data, options: LoadOptions):
+        from recon.physics import rss_image
+
+        if layer not in self.viewer.layers or options != self.reading.options():
+            return  # the layer is gone, or the user chose again meanwhile (a later read follows)
+        magnitude = rss_image(data.kspace)
+        layer.metadata.update({"napari_stdm_data": data, "napari_stdm_load": options})
+        layer.data = magnitude
+        layer.contrast_limits = contrast(magnitude)
+        self.set_status(f"read {layer.name} {self.options_text(options)}")
+        self.default_mask()
+        self.update_effective_accel()
+
+    @staticmethod
+    def options_text(options: LoadOptions | None) -> str:
+        return "" if options is None or options.slice is None else f"slice {options.slice}"
 
     def rebuild_parameters(self, *_):
         self.params.clear()
         self.params.extend([parameter_widget(f) for f in fields(methods.get(self.method.value))])
 
     def parameter_values(self) -> dict:
-        return {w.name: w.value for w in self.params}
+        return {w.name: parameter_value(w) for w in self.params}
 
     @property
     def running(self) -> bool:
@@ -211,6 +355,15 @@ class ReconWidget(Container):
         layer = self.source_layer()
         return None if layer is None else layer.metadata["napari_stdm_data"]
 
+    def reads_file(self) -> bool:
+        """Whether the chosen data come from a file (the dock's file, or a layer opened from one)."""
+        layer = self.source_layer()
+        return self.source.value == FILE_SOURCE or (layer is not None and bool(layer.metadata.get("napari_stdm_path")))
+
+    def load_options(self) -> LoadOptions | None:
+        """How the chosen file is read (None for the samples and layers not read from a file)."""
+        return self.reading.options() if self.reads_file() else None
+
     def input_path(self) -> str | None:
         if self.source.value == FILE_SOURCE:
             return str(self.file.value)
@@ -221,8 +374,12 @@ class ReconWidget(Container):
         if self.source.value in SAMPLE_NAMES:
             return SAMPLE_NAMES[self.source.value]
         if self.source.value == FILE_SOURCE:
-            return Path(str(self.file.value)).stem or "file"
-        return self.source.value[len(LAYER_PREFIX):]
+            base = Path(str(self.file.value)).stem or "file"
+        else:
+            base = self.source.value[len(LAYER_PREFIX):]
+        options = self.load_options()
+        return f"{base} · slice {options.slice}" if self.reading.slices > 1 and options and options.slice is not None \
+            else base
 
     def data_shape(self) -> tuple[int, int, int] | None:
         """(frames, ky, kx) of the chosen data when known without reading a file."""
@@ -235,14 +392,15 @@ class ReconWidget(Container):
         """R_eff next to R: the chosen mask on the chosen data's grid (and the file's own samples, if any)."""
         data, shape = self.layer_data(), self.data_shape()
         try:
+            own = None if data is None else measured_lines(data)
             if self.mask.value == "file":
-                mask = None if data is None else data.mask
+                mask = own
             elif shape is None:
                 mask = None
             else:
                 mask = make_mask(self.mask.value, shape, self.accel.value, self.acs.value, self.seed.value).array
-                if data is not None and data.mask is not None:
-                    mask = mask & data.mask
+                if own is not None:
+                    mask = mask & own
         except ReconError as exc:
             self.accel_eff.value, self.accel_eff.tooltip = "R_eff –", str(exc)
             return
@@ -258,23 +416,32 @@ class ReconWidget(Container):
                                   "included")
 
     # ---- running --------------------------------------------------------------------------------------------
-    def make_job(self) -> RunJob:
+    def make_job(self, **overrides) -> RunJob:
         data = self.layer_data()
         if self.source.value.startswith(LAYER_PREFIX) and data is None:
             raise ReconError(f"the layer {self.source.value[len(LAYER_PREFIX):]!r} is gone; choose the data again.")
         if self.source.value == FILE_SOURCE and not self.file.value.is_file():
             raise ReconError(f"choose a k-space file first ({self.file.value} is not a file).")
-        return RunJob(self.source.value, self.method.value, self.parameter_values(), self.mask.value,
-                      self.accel.value, self.acs.value, self.seed.value, self.input_path(), data, self.data_name())
+        options = self.load_options()
+        layer = self.source_layer()
+        if layer is not None and options is not None and layer.metadata.get("napari_stdm_load") != options:
+            data = None  # other options than the layer was read with: the run reads the file again
+        job = RunJob(self.source.value, self.method.value, self.parameter_values(), self.mask.value,
+                     self.accel.value, self.acs.value, self.seed.value, self.input_path(), data, self.data_name(),
+                     options)
+        return replace(job, **overrides) if overrides else job
 
-    def run(self, *_):
+    def run(self, *_, **overrides):
+        """Start a run with the controls' settings; `overrides` set RunJob fields (data already read, a prepared
+        problem to reuse, allow_discard after the user agreed)."""
         if self.running:
             return
         self.reset_status()
         try:
-            job = self.make_job()
+            job = self.make_job(**overrides)
         except Exception as exc:  # noqa: BLE001 — every failure becomes a notification, never a traceback
             self.fail(exc)
+            self._sweep.clear()
             return
         self.progress.max = 0  # min = max = 0: a busy bar until the first step
         self.job = job
@@ -285,7 +452,7 @@ class ReconWidget(Container):
             # an identical finished run: draw into its layer, but give it back if this run is cancelled
             self._kept = (self.preview, self.preview.data, self.preview.name,
                           self.preview.metadata["napari_stdm_result"])
-        self._latest, self._failed = None, False
+        self._latest, self._failed, self._outcome, self._question = None, False, None, None
         self.worker = thread_worker(iterate_job, start_thread=False, ignore_errors=True)(job)
         self.set_running(True)
         self.worker.yielded.connect(self.on_yielded)
@@ -310,17 +477,20 @@ class ReconWidget(Container):
 
     def mask_key(self) -> str:
         path = str(self.file.value) if self.source.value == FILE_SOURCE else None
-        return json.dumps([self.source.value, path, self.mask.value, self.accel.value, self.acs.value,
-                           self.seed.value])
+        options = self.load_options()
+        return json.dumps([self.source.value, path, options.kwargs() if options else None, self.mask.value,
+                           self.accel.value, self.acs.value, self.seed.value])
 
     def layer_with(self, key: str, value: str):
         """The layer an earlier run with identical settings made, to be reused rather than duplicated."""
         return next((layer for layer in self.viewer.layers if layer.metadata.get(key) == value), None)
 
     def cancel(self, *_):
-        if self.worker is not None:
+        """Stop the run at its next step (the job ends with its partial result) and the rest of a sweep."""
+        self._sweep.clear()
+        if self.worker is not None and self.job is not None:
             self.set_status("cancelling…")
-            self.worker.quit()
+            self.job.cancel()
 
     def on_yielded(self, event):
         if isinstance(event, Phase):
@@ -337,6 +507,12 @@ class ReconWidget(Container):
             self.set_status(event.text)
             if time.perf_counter() - self._last_preview >= PREVIEW_INTERVAL_S or it.step == it.total:
                 self.show_iterate(it)
+        elif isinstance(event, (Finished, Cancelled)):
+            self._outcome = event.result
+        elif isinstance(event, Failed):
+            self.fail(event.error)
+        elif isinstance(event, Question):
+            self._question = event.info
 
     def geometry(self) -> dict:
         """scale, axis labels, units and geometry metadata of the run's data, for every layer the run adds."""
@@ -377,38 +553,68 @@ class ReconWidget(Container):
         self.progress.max = max(self.progress.max, 1)  # no busy bar after the run
         self.set_running(False)
         release_freed_memory()
-        job, latest, kept = self.job, self._latest, self._kept
-        self._kept = None
-        if worker is None or self._failed or latest is None:
+        job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
+        self._kept = self._outcome = self._question = None
+        if question is not None and not self._failed:
             self.give_back(kept)
-            if worker is not None and not self._failed:
-                self.set_status("cancelled before the first step" if worker.abort_requested else "no result")
+            self.answer(question, job)
             self.update_result_actions()
             return
-        status = f"cancelled at step {latest.step}/{latest.total}" if worker.abort_requested else FINISHED
-        self.show_iterate(latest)
-        if status != FINISHED and kept is not None:  # the identical finished result keeps its layer
+        if worker is None or self._failed or outcome is None:
+            self.give_back(kept)
+            if worker is not None and not self._failed:
+                cancelled = job is not None and job.cancel_requested.is_set()
+                self.set_status("cancelled before the first step" if cancelled else "no result")
+            self._sweep.clear()
+            self.update_result_actions()
+            return
+        self.show_image(outcome.image)
+        self.plot.show_history(job.history)
+        if outcome.partial and kept is not None:  # the identical finished result keeps its layer
             partial = self.preview.data
             self.give_back(kept)
             self.preview = self.add_layer(partial, job.name(), {"napari_stdm_run": self._run_key},
                                           contrast_limits=contrast(partial))
         layer = self.preview
-        name = job.name() if status == FINISHED else f"{job.name()} · {status}"
+        name = job.name() if not outcome.partial else f"{job.name()} · {outcome.status}"
         if layer.name != name:
             layer.name = self.unique_name(name, layer)
-        self.result = RunOutcome(job, latest, status, layer)
+        self.result = RunOutcome(job, outcome, layer)
         layer.metadata["napari_stdm_result"] = self.result_info()
-        if status == FINISHED and "uncertainty" in latest.extras:
-            uncertainty = latest.extras["uncertainty"]
+        if not outcome.partial and "uncertainty" in outcome.extras:
+            uncertainty = outcome.extras["uncertainty"]
             self.add_layer(uncertainty, f"uncertainty · {layer.name}", {}, colormap="magma",
                            contrast_limits=contrast(uncertainty))
-        final = job.metrics(latest.image)
+        final = outcome.metrics
         if final:  # the short form fits the dock; the tooltip has everything
             self.metrics_text.set(f"PSNR {final['psnr']:.2f} dB · SSIM {final['ssim']:.3f}",
                                   f"PSNR {final['psnr']:.2f} dB  SSIM {final['ssim']:.3f}  NMSE {final['nmse']:.2e}"
                                   f"  (R_eff {job.mask_info['effective_accel']:.2f})")
-        self.set_status(f"done: {layer.name}" if status == FINISHED else f"{status}; partial result kept: {layer.name}")
+        self.add_table_row(self.result)
+        self.set_status(f"done: {layer.name}" if not outcome.partial else
+                        f"{outcome.status}; partial result kept: {layer.name}")
         self.update_result_actions()
+        if self._sweep and not outcome.partial:
+            from qtpy.QtCore import QTimer
+
+            prepared = job.prepared  # same data, mask and coil maps: the next count reuses them
+            QTimer.singleShot(0, lambda: self.run_next_count(prepared, job.data))
+        else:
+            self._sweep.clear()
+
+    def answer(self, info: dict, job: RunJob):
+        """A retrospective mask would leave out measured samples of an undersampled file: ask, then act."""
+        text = (f"{discard_text(info)} (effective acceleration {info['effective_accel']:.1f} instead of the "
+                f"file's own). Apply the {info['kind']} mask anyway, use the file's own samples, or don't run?")
+        choice = _dialogs.ask_discard(self.native, text)
+        if choice == _dialogs.DISCARD:
+            self.run(data=job.data, allow_discard=True)
+        elif choice == _dialogs.USE_FILE_MASK:
+            self.mask.value = "file"
+            self.run(data=job.data)
+        else:
+            self._sweep.clear()
+            self.set_status(f"not run: {discard_text(info)}")
 
     def give_back(self, kept):
         """A cancelled or failed rerun returns the identical finished result's layer as it was."""
@@ -427,9 +633,10 @@ class ReconWidget(Container):
         self.set_status(f"error: {exc}")
 
     def set_running(self, running: bool):
-        self.run_button.enabled = not running
+        self.run_button.enabled = self.sweep_button.enabled = not running
         self.cancel_button.enabled = running
-        for w in (self.source, self.file, self.mask, self.accel_row, self.acs, self.seed, self.method, self.params):
+        for w in (self.source, self.file, self.reading, self.mask, self.accel_row, self.acs, self.seed, self.method,
+                  self.params, self.sweep_text, self.recipe_row):
             w.enabled = not running
         self.update_result_actions()
 
@@ -440,8 +647,10 @@ class ReconWidget(Container):
         self.difference_button.enabled = result is not None and result.job.reference is not None
         what = "a run is in flight" if self.running else "no result yet"
         target = f"acts on: {result.name}" if result is not None else f"disabled: {what}"
-        for button in (self.difference_button, self.dicom_button, self.h5_button):
-            button.tooltip = target
+        for button, does in ((self.difference_button, "|result| - |reference| as a layer"),
+                             (self.dicom_button, "write the result as a DICOM cine series into an empty folder"),
+                             (self.h5_button, "save the result, its data, mask and convergence history as .h5")):
+            button.tooltip = f"{does}; {target}"
 
     def unique_name(self, base: str, layer=None) -> str:
         names = {other.name for other in self.viewer.layers if other is not layer}
@@ -449,6 +658,43 @@ class ReconWidget(Container):
         while name in names:
             name, n = f"{base} [{n}]", n + 1
         return name
+
+    # ---- sweeps ---------------------------------------------------------------------------------------------
+    def count_parameter(self) -> str | None:
+        """The method's step (or iteration) count parameter."""
+        return next((w.name for w in self.params if w.name in COUNT_PARAMETERS), None)
+
+    def sweep(self, *_):
+        """Run the method once per count in the sweep field, in order, each a labelled layer and a table row."""
+        if self.running:
+            return
+        try:
+            name = self.count_parameter()
+            if name is None:
+                raise ReconError(f"{self.method.value} has no step or iteration count to sweep.")
+            control = next(w for w in self.params if w.name == name)
+            counts = parse_counts(self.sweep_text.value, int(control.min), int(control.max))
+        except ReconError as exc:
+            self.fail(exc)
+            return
+        self.table.clear_rows()
+        self._sweep, self._sweep_parameter = deque(counts), name
+        self.run_next_count(None, None)
+
+    def run_next_count(self, prepared, data):
+        if not self._sweep or self.running:
+            return
+        count = self._sweep.popleft()
+        next(w for w in self.params if w.name == self._sweep_parameter).value = count
+        overrides = {} if prepared is None else {"prepared": prepared, "data": data}
+        self.run(**overrides)
+
+    def add_table_row(self, result: RunOutcome):
+        name = next((n for n in COUNT_PARAMETERS if n in result.job.params), None)
+        count = str(result.job.params.get(name, result.total)) if name else str(result.total)
+        if result.partial:
+            count = f"{result.step}/{count} (cancelled)"
+        self.table.add(result.job.method_name, count, result.run.metrics, result.run.seconds, result.name)
 
     # ---- results --------------------------------------------------------------------------------------------
     def usable_result(self) -> RunOutcome | None:
@@ -472,23 +718,24 @@ class ReconWidget(Container):
         return self.viewer.add_image(difference, name=self.unique_name(f"difference · {result.name}"),
                                      colormap="twilight_shifted", contrast_limits=(-peak, peak), **geometry)
 
-    def ask_path(self, action, folder: bool):
-        from qtpy.QtWidgets import QFileDialog
-
-        if folder:
-            path = QFileDialog.getExistingDirectory(self.native, "Empty folder for the DICOM series")
-        else:
-            path, _ = QFileDialog.getSaveFileName(self.native, "Save reconstruction", "", "HDF5 (*.h5)")
+    def ask_dicom(self, *_):
+        path = _dialogs.ask_folder(self.native, "Empty folder for the DICOM series")
         if path:
-            action(path)
+            self.export_dicom(path)
+
+    def ask_h5(self, *_):
+        path = _dialogs.ask_save_path(self.native, "Save reconstruction", "HDF5 (*.h5)")
+        if path:
+            self.save_h5(path)
 
     def result_info(self, result: RunOutcome | None = None) -> dict:
         result = result or self.result
         job = result.job
+        options = job.load_options.changed() if job.load_options else {}
         return {"name": result.name, "status": result.status, "partial": result.partial,
                 "method": job.method_name, "parameters": job.params, "mask": job.mask_info,
-                "data": job.data_name, "metrics": job.metrics(result.image), "steps": result.step,
-                "total_steps": result.last.total}
+                "data": job.data_name, "load": options, "metrics": result.run.metrics, "steps": result.step,
+                "total_steps": result.total, "seconds": result.run.seconds}
 
     def job_inputs(self, job: RunJob) -> list[str]:
         """Files an export must not overwrite: the k-space file and any model file the run read."""
@@ -530,9 +777,81 @@ class ReconWidget(Container):
             OutputPlan.for_inputs(self.job_inputs(job)).file(path, "the file")
             measured = replace(job.measured, reference=job.reference)  # never change the job's own data
             out = write_result(path, measured, result.image, self.result_info(result),
-                               result.extras.get("uncertainty") if not result.partial else None)
+                               result.extras.get("uncertainty") if not result.partial else None,
+                               history=result.run.history)
         except Exception as exc:  # noqa: BLE001
             self.fail(exc)
             return None
         show_info(f"saved {out}")
         return out
+
+    # ---- recipes --------------------------------------------------------------------------------------------
+    def ask_save_recipe(self, *_):
+        path = _dialogs.ask_save_path(self.native, "Save recipe", "Recipe (*.json)")
+        if path:
+            self.save_recipe(path)
+
+    def ask_load_recipe(self, *_):
+        path = _dialogs.ask_open_path(self.native, "Load recipe", "Recipe (*.json)")
+        if path:
+            self.load_recipe(path)
+
+    def save_recipe(self, path: str) -> Path | None:
+        """The last run's recipe (or, before any run, what Run would do) as JSON."""
+        try:
+            job = self.result.job if self.result is not None else self.make_job()
+            layer = self.source_layer()
+            sample = None if layer is None else layer.metadata.get("napari_stdm_sample")
+            out = job_recipe(job, sample).save(path)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(exc)
+            return None
+        show_info(f"saved recipe {out}")
+        return out
+
+    def load_recipe(self, path: str) -> bool:
+        """Set every control from a recipe: data (a shipped sample, an opened layer of that file, or the file),
+        load options, mask, method, parameters. Weights that changed since are reported."""
+        from recon.recipe import read_recipe
+
+        try:
+            recipe = read_recipe(path)
+            self.choose_input(recipe.input)
+        except Exception as exc:  # noqa: BLE001
+            self.fail(exc)
+            return False
+        if self.reads_file():
+            with self.reading.changed.blocked():
+                self.reading.set_options(recipe.load)
+            self.on_reading_changed()  # an opened layer reads the recipe's slice
+        mask = recipe.mask
+        self.mask.value, self.accel.value, self.acs.value, self.seed.value = mask.kind, mask.accel, mask.acs, mask.seed
+        self.method.value = recipe.method
+        for widget in self.params:
+            if widget.name in recipe.parameters:
+                widget.value = recipe.parameters[widget.name]
+        notes = recipe.weight_warnings()
+        if mask.accel_eff is not None:
+            notes.append(f"the recipe asks for R_eff {mask.accel_eff:g}; the dock sets R ({mask.accel:g}) only.")
+        for note in notes:
+            show_info(f"napari-stdm: recipe: {note}")
+        self.set_status(f"recipe loaded: {Path(path).name}")
+        return True
+
+    def choose_input(self, input: str):
+        control = sample_control(input)
+        if control is not None:
+            self.source.value = control
+            return
+        resolved = str(Path(input).resolve())
+        layer = next((layer for layer in self.viewer.layers
+                      if layer.metadata.get("napari_stdm_path") == resolved and "napari_stdm_data" in layer.metadata),
+                     None)
+        if layer is not None:
+            self.source.value = LAYER_PREFIX + layer.name
+            return
+        if not Path(input).is_file():
+            raise ReconError(f"the recipe's data {input} is not there; open the file, then load the recipe again.")
+        self.source.value = FILE_SOURCE
+        self.file.value = input
+        self.on_file_changed()

@@ -164,3 +164,18 @@ def numpy_axes_guess(path: str | Path) -> str | None:
         return None
     shape = shapes.get("kspace", next(iter(shapes.values()), ()))
     return "tscyx" if len(shape) == 5 else None
+
+
+def opening_options(path: str | Path, given: LoadOptions | None = None) -> tuple[LoadOptions, int]:
+    """(options an interactive front end opens `path` with, its slice count): the middle slice of a multi-slice
+    file; a 5-axis .npy/.npz is read as (time, slice, coil, ky, kx) unless an axis order is given. The CLI asks
+    for these explicitly instead (--slice, --axes)."""
+    options = given or LoadOptions()
+    if options.axes is None and Path(path).suffix.lower() in (".npy", ".npz"):
+        guess = numpy_axes_guess(path)
+        if guess:
+            options = replace(options, axes=guess)
+    count = slice_count(path, options)
+    if count > 1 and options.slice is None:
+        options = replace(options, slice=count // 2)
+    return options, count

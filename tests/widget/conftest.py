@@ -32,5 +32,8 @@ def wait_idle(qtbot, widget, timeout=120_000):
 
 
 def full_text(label) -> str:
-    """The whole text of an elided status/metrics label (its tooltip)."""
-    return label.tooltip or ""
+    """The whole text of an elided status/metrics label (its tooltip describes the label while it is empty)."""
+    from napari_stdm._elide import ElidedText
+
+    elided = label.native.findChild(ElidedText)
+    return elided.full if elided is not None else (label.tooltip or "")

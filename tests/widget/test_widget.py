@@ -47,7 +47,9 @@ def test_widget_docks_and_lists_methods(widget):
     assert "steps" in [w.name for w in widget.params]
     controls = {w.name: w for w in widget.params}
     assert list(controls["sampler"].choices) == ["x0-dc", "heun", "predictor"]  # a dropdown, not free text
-    assert list(controls["init"].choices) == ["zero-filled", "lps", "noise"]
+    from recon.methods.stdm import INITS
+
+    assert list(controls["init"].choices) == list(INITS) and "lps" in INITS
     assert controls["sampler"].value == "x0-dc"
 
 
@@ -416,3 +418,218 @@ def test_closing_napari_mid_run_stops_the_run(qtbot, widget, tmp_path):
     widget.viewer.close()
     qtbot.waitUntil(lambda: not worker.is_running, timeout=20_000)
     assert widget.job.history[-1][0] < 1000
+
+
+# ---- point 2: load options, slice chooser, every format ------------------------------------------------------------
+def write_multislice_mat(path, slices=3):
+    from tests.test_formats import write_mat73
+
+    stack = [simulate_cine(frames=4, size=32, coils=2, seed=20 + s, snr=None) for s in range(slices)]
+    write_mat73(path, {"kspace_full": np.stack([c.kspace for c in stack], 1)})  # (time, slice, coil, ky, kx)
+    return stack
+
+
+def test_multi_slice_file_opens_with_a_slice_chooser_and_runs_the_chosen_slice(qtbot, widget, tmp_path):
+    from recon.physics import rss_image
+
+    stack = write_multislice_mat(tmp_path / "sax.mat")
+    layer = widget.viewer.open(str(tmp_path / "sax.mat"), plugin="napari-stdm")[0]  # was: "choose one … (--slice)"
+    assert widget.source.value == "layer: sax" and not widget.reading.native.isHidden()  # shown for files
+    chooser = widget.reading.controls["slice"]
+    assert chooser.range == (0, 2) and chooser.value == 1 and "of 3" in chooser.label
+    shows = lambda s: np.allclose(layer.data, rss_image(stack[s].kspace), atol=1e-4 * layer.data.max())  # noqa: E731
+    assert shows(1) and not shows(2)
+    chooser.value = 2  # another slice: read in the background into the same layer
+    qtbot.waitUntil(lambda: widget.loader is None and layer.metadata["napari_stdm_load"].slice == 2, timeout=30_000)
+    assert shows(2) and not shows(1)
+    widget.method.value = "zero-filled"
+    widget.mask.value = "kt-gaussian"
+    widget.accel.value = 2
+    widget.acs.value = 4
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert widget.errors == [] and widget.job.load_options.slice == 2
+    assert widget.preview.name.startswith("sax · slice 2 · zero-filled")
+    assert widget.result_info()["load"] == {"slice": 2}
+
+
+def test_the_reader_takes_every_format_the_cli_reads(widget, tmp_path):
+    from napari_stdm._reader import get_reader
+    from napari_stdm._widget import FILE_FILTER
+    from tests.ismrmrd_fixture import write_ismrmrd
+
+    cine = simulate_cine(frames=4, size=32, coils=2, seed=8, snr=None)
+    write_ismrmrd(tmp_path / "ocmr.h5", cine.kspace, np.ones((4, 32), bool), slices=2)
+    np.save(tmp_path / "k.npy", np.stack([cine.kspace, 2 * cine.kspace], 1))  # (t, s, c, y, x)
+    np.save(tmp_path / "image.npy", np.ones((4, 8, 8), np.float32))  # an image: napari's own reader's
+    for name, slices, shape in (("ocmr.h5", 2, (4, 32, 16)), ("k.npy", 2, (4, 32, 32))):  # ISMRMRD: x cropped
+        assert get_reader(str(tmp_path / name)) is not None, name
+        layer = widget.viewer.open(str(tmp_path / name), plugin="napari-stdm")[0]
+        assert layer.metadata["napari_stdm_slices"] == slices and layer.data.shape == shape, name
+        assert widget.source.value == f"layer: {layer.name}" and widget.reading.slices == slices
+    assert widget.viewer.layers["k"].metadata["napari_stdm_load"].axes == "tscyx"
+    assert get_reader(str(tmp_path / "image.npy")) is None
+    for pattern in ("*.mat", "*.npy", "*.npz", "*.h5"):
+        assert pattern in FILE_FILTER
+    import yaml
+    from importlib.resources import files
+
+    manifest = yaml.safe_load(files("napari_stdm").joinpath("napari.yaml").read_text())
+    patterns = manifest["contributions"]["readers"][0]["filename_patterns"]
+    assert {"*.mat", "*.npy", "*.npz", "*.h5"} <= set(patterns)
+
+
+# ---- point 6 (rest): the file's own mask ---------------------------------------------------------------------------
+FILE_MASK_R_EFF = 64 * 64 * 6 / (6 * 64 * (8 + 28))  # kt-uniform R 2 outside 8 ACS lines: 36 of 64 lines
+
+
+def undersampled_file(tmp_path, name="under"):
+    from recon.masks import make_mask
+
+    data = simulate_cine(frames=6, size=64, coils=2, seed=3)
+    mask = make_mask("kt-uniform", (6, 64, 64), 2, 8).array
+    assert mask.size / mask.sum() == pytest.approx(FILE_MASK_R_EFF)
+    return write_native(tmp_path / f"{name}.h5", data.with_mask(mask))
+
+
+def test_undersampled_file_defaults_to_its_own_mask_and_a_discarding_mask_asks_first(qtbot, widget, tmp_path,
+                                                                                     monkeypatch):
+    import napari_stdm._dialogs as dialogs
+
+    assert widget.mask.value == "vista"
+    widget.viewer.open(str(undersampled_file(tmp_path)), plugin="napari-stdm")
+    assert widget.mask.value == "file" and widget.accel_eff.value == f"R_eff {FILE_MASK_R_EFF:.1f}"
+    asked, answers = [], ["cancel", "discard"]
+    monkeypatch.setattr(dialogs, "ask_discard", lambda parent, text: (asked.append(text), answers.pop(0))[1])
+    widget.method.value = "zero-filled"
+    widget.mask.value = "vista"
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert len(asked) == 1 and "already undersampled" in asked[0] and "% of its measured samples" in asked[0]
+    assert widget.result is None and full_text(widget.status).startswith("not run")
+    widget.run()  # asked again; this time the mask is applied anyway
+    qtbot.waitUntil(lambda: widget.result is not None and widget.worker is None, timeout=60_000)
+    assert len(asked) == 2 and widget.job.allow_discard and widget.job.mask_info["discarded"] > 0.3
+    widget.mask.value = "file"  # the file's own mask asks nothing
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert len(asked) == 2 and widget.job.mask_info["kind"] == "file" and widget.errors == []
+
+
+def test_a_file_chosen_in_the_dock_asks_once_read_and_can_switch_to_its_mask(qtbot, widget, tmp_path, monkeypatch):
+    import napari_stdm._dialogs as dialogs
+
+    monkeypatch.setattr(dialogs, "ask_discard", lambda parent, text: "file")
+    widget.source.value = "k-space file"
+    widget.file.value = undersampled_file(tmp_path, "dock")
+    widget.method.value = "zero-filled"
+    widget.run()  # mask vista: the data are read in the worker, then the question
+    qtbot.waitUntil(lambda: widget.result is not None and widget.worker is None, timeout=60_000)
+    assert widget.mask.value == "file" and widget.job.mask_info["kind"] == "file"
+    assert widget.job.mask_info["effective_accel"] == pytest.approx(FILE_MASK_R_EFF)
+
+
+# ---- point 7: tooltips, dropdowns, file pickers --------------------------------------------------------------------
+def all_controls(container):
+    from magicgui.widgets import Container
+
+    for w in container:
+        yield w
+        if isinstance(w, Container):
+            yield from all_controls(w)
+
+
+def test_every_control_has_a_tooltip_and_model_parameters_are_file_pickers(widget):
+    from magicgui.widgets import FileEdit
+
+    from recon import methods
+
+    for name in methods.names():
+        widget.method.value = name
+        missing = [w.name or w.label for w in all_controls(widget) if not (w.tooltip or "").strip()]
+        assert missing == [], f"{name}: controls without a tooltip: {missing}"
+        for w in widget.params:
+            if w.name.endswith("model"):
+                assert isinstance(w, FileEdit) and w.filter == "*.safetensors", (name, w.name)
+                assert "empty" in w.tooltip and widget.parameter_values()[w.name] == ""
+    assert widget.plot.toolTip() and widget.table.toolTip()
+    widget.method.value = "dstdm"
+    sampler = next(w for w in widget.params if w.name == "sampler")
+    assert "predictor" in sampler.tooltip  # the parameter's help
+    with pytest.raises(ValueError):
+        sampler.value = "euler"  # a dropdown refuses what is not a choice
+
+
+def test_the_plugin_names_no_method_internals():
+    from importlib.resources import files
+
+    for module in ("_widget.py", "_job.py"):
+        text = files("napari_stdm").joinpath(module).read_text()
+        assert "finetune" not in text and "uses_model" not in text, module
+
+
+# ---- point 9: sweep, history, recipe -------------------------------------------------------------------------------
+def test_steps_sweep_runs_each_count_as_a_labelled_layer_with_a_table_row(qtbot, widget, tmp_path):
+    open_small_cine(widget, tmp_path)
+    widget.method.value = "lps"
+    set_params(widget, tolerance=0.0)
+    jobs, original = [], widget.run
+
+    def recording_run(*args, **kwargs):
+        original(*args, **kwargs)
+        jobs.append(widget.job)
+
+    widget.run = recording_run
+    widget.sweep_text.value = "2, 5"
+    widget.sweep()
+    qtbot.waitUntil(lambda: widget.table.rowCount() == 2 and widget.worker is None, timeout=120_000)
+    rows = widget.table.rows()
+    assert [r[:2] for r in rows] == [["lps", "2"], ["lps", "5"]]
+    assert all(float(r[2]) > 10 and 0 < float(r[3]) <= 1 and float(r[4]) >= 0 for r in rows)
+    assert float(rows[1][2]) > float(rows[0][2])  # more iterations, better here
+    names = [layer.name for layer in widget.viewer.layers]
+    assert any(n.endswith("· 2 iterations · tolerance 0") for n in names)
+    assert any(n.endswith("· 5 iterations · tolerance 0") for n in names)
+    assert len(jobs) == 2 and jobs[1].prepared is jobs[0].prepared  # same data, mask and coil maps
+
+
+def test_saved_h5_holds_the_convergence_history(qtbot, widget, tmp_path):
+    from recon.io.native import read_result_history
+
+    widget.method.value = "lps"
+    set_params(widget, iterations=3, tolerance=0.0)
+    widget.run()
+    wait_idle(qtbot, widget)
+    out = widget.save_h5(str(tmp_path / "r.h5"))
+    history = read_result_history(out)
+    assert list(history["step"]) == [1, 2, 3] and np.all(np.isfinite(history["psnr"]))
+    assert history["psnr"][-1] == pytest.approx(read_result(out)[2]["metrics"]["psnr"])
+
+
+def test_recipe_saves_and_loads_back_into_the_controls(qtbot, widget, tmp_path, tiny_model):
+    import hashlib
+    import json
+
+    write_multislice_mat(tmp_path / "sax.mat")
+    widget.viewer.open(str(tmp_path / "sax.mat"), plugin="napari-stdm")
+    widget.reading.controls["slice"].value = 0
+    qtbot.waitUntil(lambda: widget.loader is None, timeout=30_000)
+    widget.mask.value, widget.accel.value, widget.acs.value, widget.seed.value = "kt-gaussian", 3.0, 6, 4
+    widget.method.value = "dstdm"
+    set_params(widget, steps=7, model=str(tiny_model), sampler="heun", seed=11)
+    path = widget.save_recipe(str(tmp_path / "recipe.json"))
+    saved = json.loads(path.read_text())
+    assert saved["data"] == {"input": str((tmp_path / "sax.mat").resolve()), "load": {"slice": 0}}
+    assert saved["mask"]["kind"] == "kt-gaussian" and saved["seeds"] == {"mask": 4, "method": 11}
+    assert saved["weights"]["model"]["sha256"] == hashlib.sha256(tiny_model.read_bytes()).hexdigest()
+    assert saved["version"] and saved["parameters"]["sampler"] == "heun"
+    # everything changed, then loaded back
+    widget.method.value = "lps"
+    widget.mask.value, widget.accel.value, widget.seed.value = "vista", 8.0, 0
+    widget.source.value = "synthetic sample"
+    assert widget.load_recipe(str(path)) and widget.errors == []
+    assert widget.source.value == "layer: sax" and widget.reading.controls["slice"].value == 0
+    assert (widget.mask.value, widget.accel.value, widget.acs.value, widget.seed.value) == ("kt-gaussian", 3, 6, 4)
+    values = widget.parameter_values()
+    assert widget.method.value == "dstdm" and values["steps"] == 7 and values["sampler"] == "heun"
+    assert values["model"] == str(tiny_model) and values["seed"] == 11

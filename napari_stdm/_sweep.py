@@ -1,0 +1,63 @@
+"""Steps sweeps: parse "10, 20, 40" and show each run's quality and time in a table (one row per run)."""
+
+from __future__ import annotations
+
+import math
+
+from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from recon.errors import ReconError
+
+COLUMNS = ("method", "steps", "PSNR dB", "SSIM", "time s")
+MAX_COUNTS = 20
+
+
+def parse_counts(text: str, low: int = 1, high: int = 1000) -> list[int]:
+    """'10, 20 40' -> [10, 20, 40]: whole numbers in [low, high], at most MAX_COUNTS, in the order given."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    if not parts:
+        raise ReconError("type the step counts to sweep, e.g. 10, 20, 40.")
+    counts = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise ReconError(f"sweep: {part!r} is not a number; type step counts such as 10, 20, 40.") from None
+        if not math.isfinite(value) or not value.is_integer() or not low <= value <= high:
+            raise ReconError(f"sweep: {part} must be a whole number in [{low}, {high}].")
+        counts.append(int(value))
+    if len(counts) > MAX_COUNTS:
+        raise ReconError(f"sweep: {len(counts)} counts; at most {MAX_COUNTS} per sweep.")
+    return counts
+
+
+class RunTable(QTableWidget):
+    """method / steps / PSNR / SSIM / time of each run (a sweep starts a fresh table)."""
+
+    def __init__(self):
+        super().__init__(0, len(COLUMNS))
+        self.setHorizontalHeaderLabels(COLUMNS)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.setMinimumHeight(90)
+        self.setMaximumHeight(160)
+        self.setToolTip("one row per run: the method, its step (or iteration) count, PSNR and SSIM against the "
+                        "reference (when the data have one) and the method's time; a sweep starts a new table")
+
+    def add(self, method: str, steps: str, metrics: dict | None, seconds: float, tooltip: str = "") -> None:
+        row = self.rowCount()
+        self.insertRow(row)
+        psnr = f"{metrics['psnr']:.2f}" if metrics else "–"
+        ssim = f"{metrics['ssim']:.3f}" if metrics else "–"
+        for column, text in enumerate((method, steps, psnr, ssim, f"{seconds:.1f}")):
+            item = QTableWidgetItem(text)
+            item.setToolTip(tooltip)
+            self.setItem(row, column, item)
+        self.scrollToBottom()
+
+    def rows(self) -> list[list[str]]:
+        return [[self.item(r, c).text() for c in range(self.columnCount())] for r in range(self.rowCount())]
+
+    def clear_rows(self) -> None:
+        self.setRowCount(0)
