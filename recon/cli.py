@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import methods
 from .arguments import SEED, number
+from .entry import Terminated, on_sigterm
 from .errors import Cancelled, ReconError
 from .masks import KINDS
 
@@ -488,14 +489,6 @@ def option_name_for_field(parser: argparse.ArgumentParser, field_name: str) -> s
 
 def one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"stdm: warning: {message}", file=sys.stderr)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the run is so that staging files are removed on the way out."""
-
-
-def on_sigterm(signum, frame) -> None:
-    raise Terminated()
 
 
 def what_was_written() -> str:
