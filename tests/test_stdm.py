@@ -1,3 +1,5 @@
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -76,3 +78,21 @@ def test_paper_predictor_sampler_also_keeps_measured_samples(single_coil_problem
     assert torch.allclose(p.op.forward(x), p.kspace, atol=1e-4 * float(p.kspace.abs().max()))
     with pytest.raises(MethodError, match="sampler"):
         methods.create("dstdm", model=str(tiny_model), sampler="euler").run(p)
+
+
+@pytest.mark.parametrize("init", ["lps", "bart-ttv"])
+def test_warm_start_is_the_classical_result_computed_once_per_problem(single_coil_problem, init):
+    from tests.conftest import require_tool
+
+    if init == "bart-ttv":
+        require_tool("bart")
+    p = single_coil_problem
+    method = methods.create("dstdm", init=init)
+    warm = method.warm_start(p)
+    expected = methods.create(init).run(p).image
+    assert np.allclose(warm.numpy() * p.scale, expected, atol=1e-5 * np.abs(expected).max())
+    assert method.warm_start(p) is warm  # shared by every posterior sample
+    other = "lps" if init == "bart-ttv" else "bart-ttv"
+    if other == "lps" or shutil.which("bart"):
+        method.init = other
+        assert method.warm_start(p) is not warm  # another init: computed again

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import ClassVar
 
+import numpy as np
 import torch
 
 from ..diffusion.checkpoint import CheckpointError, default_model_path, load_model
@@ -30,7 +31,8 @@ from . import check, register
 from .base import Iterate, Method, announce, param
 
 
-INITS = ("zero-filled", "lps", "noise")
+INITS = ("zero-filled", "lps", "bart-ttv", "noise")
+WARM_STARTS = ("lps", "bart-ttv")  # classical methods whose result (with defaults) can start the sampler
 
 
 @lru_cache(maxsize=4)
@@ -44,8 +46,9 @@ class DiffusionMethod(Method):
     steps: int = param(40, "noise levels visited (network passes per direction per level; heun: twice)",
                        min=1, max=1000)
     model: str = param("", "model file (.safetensors); empty = the shipped default")
-    init: str = param("zero-filled", "start from the 'zero-filled' image or an 'lps' (L+S) reconstruction plus noise "
-                                     "at sigma_start, or from pure 'noise' at sigma_max (the paper)",
+    init: str = param("zero-filled", "start from the 'zero-filled' image, an 'lps' (L+S) or 'bart-ttv' (BART temporal "
+                                     "TV) reconstruction plus noise at sigma_start, or from pure 'noise' at "
+                                     "sigma_max (the paper)",
                       choices=INITS)
     sigma_start: float = param(0.1, "starting noise level when starting from an image", min=0.01, max=1000.0)
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
@@ -88,18 +91,19 @@ class DiffusionMethod(Method):
             return noise * sde.sigma_max
         if self.init == "zero-filled":
             return problem.zero_filled() + noise * sigma0
-        if self.init == "lps":
+        if self.init in WARM_STARTS:
             return self.warm_start(problem) + noise * sigma0
         raise MethodError(f"init '{self.init}' unknown; use {', '.join(INITS)}.")
 
     def warm_start(self, problem) -> torch.Tensor:
-        """L+S with its defaults, computed once per run and shared by every posterior sample."""
-        if getattr(self, "_warm", None) is None or self._warm[0] is not problem:
-            from .lps import LowRankPlusSparse
+        """The `init` method's result with its defaults, computed once per run and shared by every posterior sample."""
+        warm = getattr(self, "_warm", None)
+        if warm is None or warm[0] is not problem or warm[1] != self.init:
+            from . import create
 
-            image = LowRankPlusSparse().run(problem).image
-            self._warm = (problem, torch.from_numpy(image) / problem.scale)
-        return self._warm[1]
+            image = create(self.init).run(problem).image
+            self._warm = (problem, self.init, torch.from_numpy(np.ascontiguousarray(image)) / problem.scale)
+        return self._warm[2]
 
     def schedule(self, sde) -> list[float]:
         return sde.schedule(self.steps, None if self.init == "noise" else self.sigma_start).tolist()
