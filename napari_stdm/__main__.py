@@ -1,4 +1,6 @@
-"""`python -m napari_stdm [RESULT.h5 ...]`: napari with the dock widget, showing saved reconstructions."""
+"""`python -m napari_stdm [FILE ...]`: napari with the dock widget. Saved reconstructions (RESULT.h5) open with
+their reference; k-space files (every format the engine reads) open as the dock's data, a multi-slice file at its
+middle slice."""
 
 from __future__ import annotations
 
@@ -8,13 +10,16 @@ import sys
 def main(argv: list[str]) -> int:
     import napari
 
-    from ._reader import read_result_layers
+    from ._reader import get_reader, read_result_layers
 
     viewer = napari.Viewer(title="napari-stdm")
     viewer.window.add_plugin_dock_widget("napari-stdm", "Cine reconstruction")
     for path in argv:
-        for data, kwargs, _ in read_result_layers(path, with_reference=True):
-            viewer.add_image(data, **kwargs)
+        if get_reader(path) is read_result_layers:
+            for data, kwargs, _ in read_result_layers(path, with_reference=True):
+                viewer.add_image(data, **kwargs)
+        else:
+            viewer.open(path, plugin="napari-stdm")
     napari.run()
     return 0
 

@@ -18,7 +18,7 @@ from recon import methods
 from recon.data import CineData
 from recon.events import Cancelled, Failed, Finished, MaskReady, Phase, Step  # noqa: F401  (re-exported)
 from recon.io import LoadOptions, load
-from recon.metrics import all_metrics
+from recon.physics import rss_image
 from recon.pipeline import DiscardRefused, MaskSpec, Prepared, preparing, run
 from recon.samples import real_cine, sample_cine
 
@@ -145,6 +145,8 @@ class RunJob:
         else:
             self.mask_info, self.mask_array = dict(self.prepared.info.mask), self.prepared.info.mask_array
             yield MaskReady(self.mask_array, dict(self.mask_info))
+            # the measured data at once (as a fresh run shows them during its coil maps)
+            yield Phase("coil maps of the last run", rss_image(self.prepared.info.measured.kspace))
         self.reference, self.measured = self.prepared.reference, self.prepared.info.measured
         if self.cancel_requested.is_set():
             yield Cancelled(None)
@@ -155,6 +157,3 @@ class RunJob:
             elif isinstance(event, (Finished, Cancelled)):
                 self.outcome = event.result
             yield event
-
-    def metrics(self, image: np.ndarray) -> dict | None:
-        return all_metrics(image, self.reference) if self.reference is not None else None

@@ -10,13 +10,18 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def libc():
+    """glibc, looked up once (find_library runs a subprocess: too slow for the GUI thread every run)."""
+    name = ctypes.util.find_library("c")
+    return None if name is None else ctypes.CDLL(name)
 
 
 def release_freed_memory() -> None:
     gc.collect()
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return
-    libc = ctypes.CDLL(libc_name)
-    if hasattr(libc, "malloc_trim"):  # glibc only; musl/macOS/Windows return memory differently
-        libc.malloc_trim(0)
+    lib = libc()
+    if lib is not None and hasattr(lib, "malloc_trim"):  # glibc only; musl/macOS/Windows return memory differently
+        lib.malloc_trim(0)

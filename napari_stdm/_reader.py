@@ -67,11 +67,25 @@ def read_kspace(path, options=None):
 
     options, slices = opening_options(path, options)
     data = load(path, options)
+    open_the_dock()
     shown = replace(data, reference=None)  # show what was measured, not the reference
     return cine_layers(shown, Path(path).stem, {"napari_stdm_data": data,
                                                 # exports must never overwrite it
                                                 "napari_stdm_path": str(Path(path).resolve()),
                                                 "napari_stdm_load": options, "napari_stdm_slices": slices})
+
+
+def open_the_dock() -> None:
+    """Opening k-space in a napari window opens the reconstruction dock too (once; it then offers the new layer as
+    its data): one step less between a file and its reconstruction."""
+    try:
+        import napari
+
+        viewer = napari.current_viewer()
+        if viewer is not None:
+            viewer.window.add_plugin_dock_widget("napari-stdm", "Cine reconstruction")  # no-op when open already
+    except Exception:  # noqa: BLE001 — never let the convenience break reading the file
+        pass
 
 
 def result_name(info: dict, path) -> str:

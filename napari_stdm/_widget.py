@@ -21,11 +21,13 @@ from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
-from magicgui.widgets import (ComboBox, Container, FileEdit, FloatSpinBox, Label, LineEdit, ProgressBar, PushButton,
-                              SpinBox)
+from magicgui.widgets import (CheckBox, ComboBox, Container, FileEdit, FloatSpinBox, Label, LineEdit, ProgressBar,
+                              PushButton, SpinBox)
 from magicgui.widgets import create_widget
 from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error, show_info
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import QWidget
 
 from recon import methods
 from recon.errors import ReconError
@@ -186,6 +188,9 @@ class ReconWidget(Container):
         self.run_button = PushButton(text="Run", tooltip="reconstruct with these settings; a new layer shows it live")
         self.cancel_button = PushButton(text="Cancel", enabled=False,
                                         tooltip="stop the run at its next step; the partial result is kept, marked")
+        self.play = CheckBox(text="play the cine when done", value=True,
+                             tooltip="when a run ends, show its result and play the time axis (the ▶ button of the "
+                                     "time slider stops it)")
         self.sweep_text = LineEdit(value="10, 20, 40", tooltip="step (or iteration) counts for a sweep")
         self.sweep_button = PushButton(text="Sweep steps", tooltip="run once per count, in order: each a labelled "
                                                                    "layer and a row in the table below")
@@ -211,8 +216,8 @@ class ReconWidget(Container):
                                     tooltip="a run's settings as JSON: save, or load back into the controls")
         self.recipe_row.margins = (0, 0, 0, 0)
         self.extend([self.source, self.file, self.reading, self.mask, self.accel_row, self.acs, self.seed,
-                     self.method, self.params, self.run_button, self.cancel_button, self.sweep_row, self.progress,
-                     self.status, self.metrics])
+                     self.method, self.params, self.run_button, self.cancel_button, self.play, self.sweep_row,
+                     self.progress, self.status, self.metrics])
         self.native.layout().addWidget(self.plot)
         self.native.layout().addWidget(self.table)
         self.extend([self.difference_button, self.dicom_button, self.h5_button, self.recipe_row])
@@ -236,6 +241,10 @@ class ReconWidget(Container):
         self._sweep: deque = deque()  # counts still to run in a sweep
         self._sweep_parameter = None
         self._opened_path = None  # the FILE_SOURCE path whose slices the load controls show
+        # (data key, mask key, data, prepared) of the last run: a run on the same data skips reading it, on the same
+        # data and mask also estimating coil maps (ESPIRiT: seconds on 2 cores)
+        self._reuse = None
+        self._pending_mask = None  # the mask layer a MaskReady announced, added in its own event-loop turn
         self.method.changed.connect(self.rebuild_parameters)
         self.source.changed.connect(self.on_source_changed)
         self.file.changed.connect(self.on_file_changed)
@@ -429,7 +438,29 @@ class ReconWidget(Container):
         job = RunJob(self.source.value, self.method.value, self.parameter_values(), self.mask.value,
                      self.accel.value, self.acs.value, self.seed.value, self.input_path(), data, self.data_name(),
                      options)
+        if self._reuse is not None and "data" not in overrides:
+            data_key, mask_key = self.reuse_keys(data)
+            if self._reuse[0] == data_key:  # the same data: not read again
+                job = replace(job, data=self._reuse[2])
+                if self._reuse[1] == mask_key:  # and the same mask: the same problem, coil maps included
+                    job = replace(job, prepared=self._reuse[3])
         return replace(job, **overrides) if overrides else job
+
+    def reuse_keys(self, data) -> tuple[str, str]:
+        """(what makes two runs read the same data, ... and see the same prepared problem): the data (the layer's
+        very object, or the file with its options and modification time, or the sample), then the mask."""
+        path = self.input_path()
+        stamp = Path(path).stat().st_mtime_ns if path and Path(path).is_file() else None
+        options = self.load_options()
+        data_key = json.dumps([self.source.value, path, stamp, options.kwargs() if options else None,
+                               id(data) if data is not None else None])
+        return data_key, self.mask_key()
+
+    def keep_for_reuse(self, job: RunJob):
+        if job is not None and job.data is not None:
+            layer_data = self.layer_data()
+            data_key, mask_key = self.reuse_keys(layer_data if layer_data is job.data else None)
+            self._reuse = (data_key, mask_key if job.prepared is not None else None, job.data, job.prepared)
 
     def run(self, *_, **overrides):
         """Start a run with the controls' settings; `overrides` set RunJob fields (data already read, a prepared
@@ -498,8 +529,12 @@ class ReconWidget(Container):
             if event.image is not None:
                 self.show_image(event.image)
         elif isinstance(event, MaskReady):
-            self.show_mask(event.mask.astype(np.uint8))
             self.show_effective_accel(event.info["effective_accel"])
+            # a new layer costs the GUI thread a few hundred ms: in its own turn of the event loop, not together
+            # with the preview layer that follows at once
+            job, key, mask = self.job, self._mask_key, event.mask
+            self._pending_mask = lambda: self.show_mask(mask.astype(np.uint8), job, key)
+            QTimer.singleShot(0, self.flush_mask)
         elif isinstance(event, Step):
             it = event.iterate
             self._latest = it
@@ -523,14 +558,22 @@ class ReconWidget(Container):
         geometry["metadata"].update(metadata)
         return self.viewer.add_image(image, name=self.unique_name(name), **geometry, **kwargs)
 
-    def show_mask(self, mask: np.ndarray):
-        layer = self.layer_with("napari_stdm_mask", self._mask_key)
+    def flush_mask(self):
+        """Add (or update) the mask layer a MaskReady announced, if that has not happened yet."""
+        pending, self._pending_mask = self._pending_mask, None
+        if pending is not None:
+            pending()
+
+    def show_mask(self, mask: np.ndarray, job: RunJob | None = None, key: str | None = None):
+        job, key = job or self.job, key or self._mask_key
+        layer = self.layer_with("napari_stdm_mask", key)
         if layer is not None:
             layer.data = mask
             return
-        job = self.job
-        self.add_layer(mask, f"mask · {job.data_name} · {job.mask_text()}", {"napari_stdm_mask": self._mask_key},
-                       colormap="gray", contrast_limits=(0, 1), visible=False)
+        geometry = layer_kwargs(job.data.meta, job.data.frames)
+        geometry["metadata"]["napari_stdm_mask"] = key
+        self.viewer.add_image(mask, name=self.unique_name(f"mask · {job.data_name} · {job.mask_text()}"),
+                              colormap="gray", contrast_limits=(0, 1), visible=False, **geometry)
 
     def show_image(self, image: np.ndarray):
         self._last_preview = time.perf_counter()
@@ -543,18 +586,25 @@ class ReconWidget(Container):
 
     def show_iterate(self, it):
         self.show_image(it.image)
-        self.plot.show_history(self.job.history)
-        step_metrics = self.job.history[-1][2] if self.job.history else None
+        job = self.job
+        step_metrics = job.history[-1][2] if job.history else None
         if step_metrics is not None:
             self.metrics_text.set(f"step {it.step}/{it.total}: PSNR {step_metrics:.2f} dB")
+        QTimer.singleShot(0, lambda: self.show_history_of(job))  # its own turn: not with the layer's repaint
+
+    def show_history_of(self, job: RunJob):
+        if job is self.job:  # a newer run has its own plot
+            self.plot.show_history(job.history)
 
     def on_finished(self):
         worker, self.worker = self.worker, None
         self.progress.max = max(self.progress.max, 1)  # no busy bar after the run
         self.set_running(False)
-        release_freed_memory()
+        QTimer.singleShot(0, release_freed_memory)  # gc + malloc_trim: after this handler, not inside it
+        self.flush_mask()
         job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
         self._kept = self._outcome = self._question = None
+        self.keep_for_reuse(job)
         if question is not None and not self._failed:
             self.give_back(kept)
             self.answer(question, job)
@@ -569,7 +619,7 @@ class ReconWidget(Container):
             self.update_result_actions()
             return
         self.show_image(outcome.image)
-        self.plot.show_history(job.history)
+        self.plot.show_history(job.history, final=True)
         if outcome.partial and kept is not None:  # the identical finished result keeps its layer
             partial = self.preview.data
             self.give_back(kept)
@@ -595,12 +645,34 @@ class ReconWidget(Container):
                         f"{outcome.status}; partial result kept: {layer.name}")
         self.update_result_actions()
         if self._sweep and not outcome.partial:
-            from qtpy.QtCore import QTimer
-
             prepared = job.prepared  # same data, mask and coil maps: the next count reuses them
             QTimer.singleShot(0, lambda: self.run_next_count(prepared, job.data))
         else:
             self._sweep.clear()
+            self.play_result()
+
+    def play_result(self) -> bool:
+        """Show the result on top and play the time axis (when 'play the cine when done' is ticked)."""
+        if not self.play.value or self.result is None or self.result.layer not in self.viewer.layers:
+            return False
+        layer = self.result.layer
+        layer.visible = True
+        self.viewer.layers.selection.active = layer
+        time_axis = self.viewer.dims.ndim - layer.ndim  # the layer's first axis is time
+        qt_dims = self.dims_widget()
+        try:
+            if not qt_dims.is_playing:
+                qt_dims.play(axis=time_axis, fps=max(5.0, min(30.0, layer.data.shape[0] / 1.0)))
+        except (AttributeError, IndexError, ValueError):
+            return False
+        return True
+
+    def dims_widget(self):
+        """napari's slider panel (QtDims: play/stop), found in the window's widget tree: napari has no public call to
+        play an axis, and plugins may not reach into its private viewer attributes."""
+        window = self.native.window()
+        return next((w for w in window.findChildren(QWidget) if type(w).__name__ == "QtDims"), None) \
+            if window is not None else None
 
     def answer(self, info: dict, job: RunJob):
         """A retrospective mask would leave out measured samples of an undersampled file: ask, then act."""
@@ -635,10 +707,20 @@ class ReconWidget(Container):
     def set_running(self, running: bool):
         self.run_button.enabled = self.sweep_button.enabled = not running
         self.cancel_button.enabled = running
+        if running:
+            self.stop_playing()
         for w in (self.source, self.file, self.reading, self.mask, self.accel_row, self.acs, self.seed, self.method,
                   self.params, self.sweep_text, self.recipe_row):
             w.enabled = not running
         self.update_result_actions()
+
+    def stop_playing(self):
+        qt_dims = self.dims_widget()
+        try:
+            if qt_dims.is_playing:
+                qt_dims.stop()
+        except AttributeError:
+            pass
 
     def update_result_actions(self):
         """Difference, Export DICOM and Save h5 act on the last result: never while a run is in flight."""

@@ -27,6 +27,7 @@ from .io.options import LoadOptions
 from .masks import accel_for_effective, make_mask
 from .methods import Iterate, Method
 from .metrics import all_metrics, psnr
+from .physics import rss_image
 from .problem import Problem, make_problem
 
 SENS_SOURCES = ("espirit", "file")
@@ -149,8 +150,8 @@ def measure(data: CineData, mask: MaskSpec = MaskSpec(), sens: str = "espirit",
 
 def preparing(data: CineData, mask: MaskSpec = MaskSpec(), sens: str = "espirit",
               load_options: LoadOptions | None = None, allow_discard: bool = True):
-    """`prepare` as a generator for front ends that show progress: yields MaskReady, then Phase("coil maps"), and
-    returns the Prepared. With allow_discard=False a mask that would leave out measured samples of an undersampled
+    """`prepare` as a generator for front ends that show progress: yields MaskReady, then Phase("coil maps") with a
+    map-free preview of the measured data, and returns the Prepared. With allow_discard=False a mask that would leave out measured samples of an undersampled
     file raises DiscardRefused (before the coil maps), so the front end can ask first; with True it warns."""
     info, reference = measure(data, mask, sens, load_options)
     if discards_measured(info.mask):
@@ -158,7 +159,9 @@ def preparing(data: CineData, mask: MaskSpec = MaskSpec(), sens: str = "espirit"
             raise DiscardRefused(info.mask)
         warnings.warn(f"{discard_text(info.mask)}; --mask file keeps them all.", stacklevel=2)
     yield MaskReady(info.mask_array, dict(info.mask))
-    yield Phase("coil maps")
+    # what was measured, as a map-free preview (root-sum-of-squares of the zero-filled coil images), while the
+    # coil maps are estimated: a front end can show it at once
+    yield Phase("coil maps", rss_image(info.measured.kspace))
     return Prepared(problem_for(info.measured, sens), reference, info)
 
 

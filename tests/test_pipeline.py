@@ -108,6 +108,7 @@ def test_preparing_yields_the_mask_then_coil_maps(cine):
     first, second = next(gen), next(gen)
     assert isinstance(first, MaskReady) and first.mask.shape == (6, 32, 32) and first.info["kind"] == "vista"
     assert isinstance(second, Phase) and second.text == "coil maps"
+    assert second.image.shape == (6, 32, 32) and second.image.max() > 0  # a map-free preview of what was measured
 
 
 def test_cli_writes_the_history_and_warns_on_discarded_samples(tmp_path, cine, capsys):

@@ -22,6 +22,7 @@ def widget(make_napari_viewer, monkeypatch):
     monkeypatch.setattr(module, "show_error", errors.append)
     viewer = make_napari_viewer()
     dock, w = viewer.window.add_plugin_dock_widget("napari-stdm", "Cine reconstruction")
+    w.play.value = False  # no animation timers between test steps (test_widget tests playing on its own)
     w.errors = errors
     w.dock = dock
     return w

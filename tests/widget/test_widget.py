@@ -225,21 +225,31 @@ def test_a_cancelled_rerun_gives_back_the_identical_finished_result(qtbot, widge
 
 # ---- point 5: status ----------------------------------------------------------------------------------------------
 def test_run_resets_progress_and_metrics_at_once_and_shows_each_phase(qtbot, widget):
+    statuses, set_status = [], widget.set_status
+    widget.set_status = lambda text: (statuses.append(text), set_status(text))
     widget.method.value = "zero-filled"
     widget.run()
     wait_idle(qtbot, widget)
+    assert statuses[:4] == ["starting…", "loading data…", "coil maps…", "running zero-filled…"], statuses
     assert "PSNR" in full_text(widget.metrics) and widget.progress.value == 1
-    statuses, set_status = [], widget.set_status
-    widget.set_status = lambda text: (statuses.append(text), set_status(text))
+    statuses.clear()
     widget.method.value = "lps"
     set_params(widget, iterations=3, tolerance=0.0)
+    widget.seed.value = 1  # a new mask: coil maps again (the data read by the last run are reused)
     widget.run()
     # before any event from the worker: nothing of the previous run is left
     assert widget.progress.value == 0 and full_text(widget.metrics) == "" and len(widget.plot.axes.lines) == 0
     assert full_text(widget.status) == "starting…"
     wait_idle(qtbot, widget)
-    assert statuses[:4] == ["starting…", "loading data…", "coil maps…", "running lps…"], statuses
+    assert statuses[:3] == ["starting…", "coil maps…", "running lps…"], statuses
     assert "iteration 3/3" in statuses and statuses[-1].startswith("done: sample · lps")
+    statuses.clear()
+    widget.method.value = "zero-filled"  # the same data and mask again: no reading, no coil maps
+    widget.run()
+    assert widget.job.prepared is not None  # handed over before the worker starts
+    wait_idle(qtbot, widget)
+    assert "loading data…" not in statuses and "coil maps…" not in statuses and widget.errors == []
+    assert "coil maps of the last run…" in statuses
 
 
 def test_diffusion_run_shows_loading_model_and_sampling_steps(qtbot, widget, tiny_model, tmp_path):
@@ -633,3 +643,27 @@ def test_recipe_saves_and_loads_back_into_the_controls(qtbot, widget, tmp_path, 
     values = widget.parameter_values()
     assert widget.method.value == "dstdm" and values["steps"] == 7 and values["sampler"] == "heun"
     assert values["model"] == str(tiny_model) and values["seed"] == 11
+
+
+def test_opening_kspace_opens_the_dock_and_a_finished_run_plays(qtbot, make_napari_viewer, tmp_path):
+    """The clicks a clinician needs: File → Open a multi-slice file (the dock opens with it as data), Run: the
+    result plays."""
+    viewer = make_napari_viewer()
+    write_multislice_mat(tmp_path / "sax.mat")
+    viewer.open(str(tmp_path / "sax.mat"), plugin="napari-stdm")
+    docks = [name for name in viewer.window.dock_widgets if name.startswith("Cine reconstruction")]
+    assert len(docks) == 1
+    widget = viewer.window.add_plugin_dock_widget("napari-stdm", "Cine reconstruction")[1]  # the same one
+    assert widget.source.value == "layer: sax" and widget.play.value
+    widget.method.value = "zero-filled"
+    widget.mask.value, widget.accel.value, widget.acs.value = "kt-gaussian", 2, 4
+    widget.run()
+    wait_idle(qtbot, widget)
+    dims = viewer.window._qt_viewer.dims
+    try:
+        assert widget.dims_widget() is dims and dims.is_playing
+        assert viewer.layers.selection.active.name == widget.result.name  # the widget sees layers through a proxy
+        start = viewer.dims.current_step[0]
+        qtbot.waitUntil(lambda: viewer.dims.current_step[0] != start, timeout=5_000)  # the time axis moves
+    finally:
+        dims.stop()
