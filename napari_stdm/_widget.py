@@ -244,7 +244,7 @@ class ReconWidget(Container):
         # (data key, mask key, data, prepared) of the last run: a run on the same data skips reading it, on the same
         # data and mask also estimating coil maps (ESPIRiT: seconds on 2 cores)
         self._reuse = None
-        self._pending_mask = None  # the mask layer a MaskReady announced, added in its own event-loop turn
+        self._pending_mask = None  # the mask layer a MaskReady announced, added after the run in its own turn
         self.method.changed.connect(self.rebuild_parameters)
         self.source.changed.connect(self.on_source_changed)
         self.file.changed.connect(self.on_file_changed)
@@ -467,6 +467,7 @@ class ReconWidget(Container):
         problem to reuse, allow_discard after the user agreed)."""
         if self.running:
             return
+        self.flush_mask()  # the last run's, if its turn has not come yet
         self.reset_status()
         try:
             job = self.make_job(**overrides)
@@ -530,11 +531,10 @@ class ReconWidget(Container):
                 self.show_image(event.image)
         elif isinstance(event, MaskReady):
             self.show_effective_accel(event.info["effective_accel"])
-            # a new layer costs the GUI thread a few hundred ms: in its own turn of the event loop, not together
-            # with the preview layer that follows at once
+            # a new layer costs the GUI thread 0.1-0.4 s: the (hidden) mask layer is added when the run ends, in its
+            # own turn of the event loop, not while the preview layer is made and updated
             job, key, mask = self.job, self._mask_key, event.mask
             self._pending_mask = lambda: self.show_mask(mask.astype(np.uint8), job, key)
-            QTimer.singleShot(0, self.flush_mask)
         elif isinstance(event, Step):
             it = event.iterate
             self._latest = it
@@ -572,8 +572,12 @@ class ReconWidget(Container):
             return
         geometry = layer_kwargs(job.data.meta, job.data.frames)
         geometry["metadata"]["napari_stdm_mask"] = key
+        selected = set(self.viewer.layers.selection), self.viewer.layers.selection.active
         self.viewer.add_image(mask, name=self.unique_name(f"mask · {job.data_name} · {job.mask_text()}"),
                               colormap="gray", contrast_limits=(0, 1), visible=False, **geometry)
+        if selected[1] is not None:  # the hidden mask does not take the selection from the result
+            self.viewer.layers.selection = selected[0]
+            self.viewer.layers.selection.active = selected[1]
 
     def show_image(self, image: np.ndarray):
         self._last_preview = time.perf_counter()
@@ -601,7 +605,7 @@ class ReconWidget(Container):
         self.progress.max = max(self.progress.max, 1)  # no busy bar after the run
         self.set_running(False)
         QTimer.singleShot(0, release_freed_memory)  # gc + malloc_trim: after this handler, not inside it
-        self.flush_mask()
+        QTimer.singleShot(0, self.flush_mask)
         job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
         self._kept = self._outcome = self._question = None
         self.keep_for_reuse(job)
@@ -649,7 +653,7 @@ class ReconWidget(Container):
             QTimer.singleShot(0, lambda: self.run_next_count(prepared, job.data))
         else:
             self._sweep.clear()
-            self.play_result()
+            QTimer.singleShot(0, self.play_result)  # after the mask layer (a new layer stops an animation)
 
     def play_result(self) -> bool:
         """Show the result on top and play the time axis (when 'play the cine when done' is ticked)."""
