@@ -295,9 +295,9 @@ def test_sigterm_during_a_run_removes_its_staging_files(tmp_path):
 
     write_native(cine, simulate_cine(frames=16, size=96, coils=6, seed=3))
     before = snapshot(tmp_path)
-    run = start(["recon", cine, "--method", "lps", "--iterations", "400", "--out", tmp_path / "r.h5",
-                 "--dicom", tmp_path / "d"])
-    time.sleep(8)  # imports, loading and coil maps are done (a SIGTERM while importing is 143 too)
+    run = start(["recon", cine, "--method", "lps", "--iterations", "1000", "--tolerance", "0",
+                 "--out", tmp_path / "r.h5", "--dicom", tmp_path / "d"])
+    time.sleep(8)  # mid-run: 1000 L+S iterations without early stop take > 30 s (a SIGTERM while importing is 143 too)
     run.send_signal(signal.SIGTERM)
     err = run.communicate()[1]
     assert run.returncode == 143 and "Traceback" not in err and "nothing was written" in err, err
