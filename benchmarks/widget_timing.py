@@ -113,7 +113,7 @@ def run_and_time(widget, stop_after_first_step: bool = False) -> dict:
     start = time.perf_counter()
     widget.run()
     ok = wait(lambda: widget.worker is None and widget._pending_mask is None)  # the mask layer comes after the run
-    wait(lambda: False, timeout=0.3)  # and what the event loop does right after (repaints) is measured too
+    wait(lambda: False, timeout=0.6)  # and what the GUI does right after (repaints, playing, gc) is measured too
     times["total"] = time.perf_counter() - start
     widget.show_image, widget.on_yielded = show_image, on_yielded
     times["ok"] = ok and not widget._failed

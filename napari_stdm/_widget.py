@@ -51,6 +51,7 @@ from ._sweep import RunTable, parse_counts
 FILE_SOURCE = "k-space file"
 LAYER_PREFIX = "layer: "
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews per second
+RELEASE_DELAY_MS, PLAY_DELAY_MS = 100, 0  # after a run: playing starts at once (after the mask layer), gc later
 FINISHED = "finished"
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
 MODEL_FILTER = "*.safetensors"
@@ -558,6 +559,19 @@ class ReconWidget(Container):
         geometry["metadata"].update(metadata)
         return self.viewer.add_image(image, name=self.unique_name(name), **geometry, **kwargs)
 
+    @staticmethod
+    def later(ms: int, action) -> None:
+        """Run `action` in a later turn of the event loop; if the dock was closed meanwhile (its Qt widgets are
+        gone), nothing happens."""
+        def run():
+            try:
+                action()
+            except RuntimeError as exc:  # "wrapped C/C++ object ... has been deleted"
+                if "deleted" not in str(exc):
+                    raise
+
+        QTimer.singleShot(ms, run)
+
     def flush_mask(self):
         """Add (or update) the mask layer a MaskReady announced, if that has not happened yet."""
         pending, self._pending_mask = self._pending_mask, None
@@ -594,7 +608,7 @@ class ReconWidget(Container):
         step_metrics = job.history[-1][2] if job.history else None
         if step_metrics is not None:
             self.metrics_text.set(f"step {it.step}/{it.total}: PSNR {step_metrics:.2f} dB")
-        QTimer.singleShot(0, lambda: self.show_history_of(job))  # its own turn: not with the layer's repaint
+        self.later(0, lambda: self.show_history_of(job))  # its own turn: not with the layer's repaint
 
     def show_history_of(self, job: RunJob):
         if job is self.job:  # a newer run has its own plot
@@ -604,8 +618,10 @@ class ReconWidget(Container):
         worker, self.worker = self.worker, None
         self.progress.max = max(self.progress.max, 1)  # no busy bar after the run
         self.set_running(False)
-        QTimer.singleShot(0, release_freed_memory)  # gc + malloc_trim: after this handler, not inside it
-        QTimer.singleShot(0, self.flush_mask)
+        # the work after a run in separate turns of the event loop, so the GUI answers in between: the mask layer
+        # and playing at once, then gc + malloc_trim (0.1-0.2 s with napari's heap)
+        self.later(RELEASE_DELAY_MS, release_freed_memory)
+        self.later(0, self.flush_mask)
         job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
         self._kept = self._outcome = self._question = None
         self.keep_for_reuse(job)
@@ -650,10 +666,10 @@ class ReconWidget(Container):
         self.update_result_actions()
         if self._sweep and not outcome.partial:
             prepared = job.prepared  # same data, mask and coil maps: the next count reuses them
-            QTimer.singleShot(0, lambda: self.run_next_count(prepared, job.data))
+            self.later(0, lambda: self.run_next_count(prepared, job.data))
         else:
             self._sweep.clear()
-            QTimer.singleShot(0, self.play_result)  # after the mask layer (a new layer stops an animation)
+            self.later(PLAY_DELAY_MS, self.play_result)  # after the mask layer (a new layer stops playing)
 
     def play_result(self) -> bool:
         """Show the result on top and play the time axis (when 'play the cine when done' is ticked)."""

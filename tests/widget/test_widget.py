@@ -660,11 +660,11 @@ def test_opening_kspace_opens_the_dock_and_a_finished_run_plays(qtbot, make_napa
     widget.run()
     wait_idle(qtbot, widget)
     dims = viewer.window._qt_viewer.dims
-    qtbot.waitUntil(lambda: dims.is_playing, timeout=5_000)
+    qtbot.waitUntil(lambda: dims.is_playing, timeout=15_000)
     try:
         assert widget.dims_widget() is dims and dims.is_playing
         assert viewer.layers.selection.active.name == widget.result.name  # the widget sees layers through a proxy
         start = viewer.dims.current_step[0]
-        qtbot.waitUntil(lambda: viewer.dims.current_step[0] != start, timeout=5_000)  # the time axis moves
+        qtbot.waitUntil(lambda: viewer.dims.current_step[0] != start, timeout=15_000)  # the time axis moves
     finally:
         dims.stop()
