@@ -23,7 +23,7 @@ class ConvergencePlot(FigureCanvasQTAgg):
         self.line = None
         self.kind = None
         self.last_draw = 0.0
-        self.figure.subplots_adjust(left=0.2, right=0.97, bottom=0.25, top=0.95)  # fixed: no layout per draw
+        self.figure.subplots_adjust(left=0.27, right=0.97, bottom=0.25, top=0.95)  # fixed: no layout per draw
         self.clear()
 
     def clear(self):

@@ -85,6 +85,13 @@ def parameter_widget(f):
     return widget
 
 
+def set_parameter(widget, value) -> None:
+    if isinstance(widget, FileEdit) and not value:
+        widget.line_edit.value = ""  # FileEdit.value = "" would become the current folder
+    else:
+        widget.value = value
+
+
 def parameter_value(widget):
     if isinstance(widget, FileEdit):
         text = str(widget.value)
@@ -931,7 +938,7 @@ class ReconWidget(Container):
         self.method.value = recipe.method
         for widget in self.params:
             if widget.name in recipe.parameters:
-                widget.value = recipe.parameters[widget.name]
+                set_parameter(widget, recipe.parameters[widget.name])
         notes = recipe.weight_warnings()
         if mask.accel_eff is not None:
             notes.append(f"the recipe asks for R_eff {mask.accel_eff:g}; the dock sets R ({mask.accel:g}) only.")

@@ -446,7 +446,8 @@ def test_multi_slice_file_opens_with_a_slice_chooser_and_runs_the_chosen_slice(q
     layer = widget.viewer.open(str(tmp_path / "sax.mat"), plugin="napari-stdm")[0]  # was: "choose one … (--slice)"
     assert widget.source.value == "layer: sax" and not widget.reading.native.isHidden()  # shown for files
     chooser = widget.reading.controls["slice"]
-    assert chooser.range == (0, 2) and chooser.value == 1 and "of 3" in chooser.label
+    assert list(chooser.choices) == [0, 1, 2] and chooser.value == 1 and "of 3" in chooser.label
+    assert widget.reading.controls["frames_axis"].native.currentText() == "auto"  # not set: the file says
     shows = lambda s: np.allclose(layer.data, rss_image(stack[s].kspace), atol=1e-4 * layer.data.max())  # noqa: E731
     assert shows(1) and not shows(2)
     chooser.value = 2  # another slice: read in the background into the same layer
@@ -643,6 +644,9 @@ def test_recipe_saves_and_loads_back_into_the_controls(qtbot, widget, tmp_path, 
     values = widget.parameter_values()
     assert widget.method.value == "dstdm" and values["steps"] == 7 and values["sampler"] == "heun"
     assert values["model"] == str(tiny_model) and values["seed"] == 11
+    saved["parameters"]["model"] = ""  # the shipped default: an empty picker, not the current folder
+    path.write_text(json.dumps(saved))
+    assert widget.load_recipe(str(path)) and widget.parameter_values()["model"] == ""
 
 
 def test_opening_kspace_opens_the_dock_and_a_finished_run_plays(qtbot, make_napari_viewer, tmp_path):
