@@ -29,7 +29,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BEAT_MS = 50
 
 CLICKS = """\
-Counted by hand on the real window (`napari`, then File → Open; Xvfb screenshots in docs/), for a multi-slice
+Counted by hand on the real window (`napari`, then File → Open; checked by driving the dock under Xvfb), for a multi-slice
 CMRxRecon `.mat`:
 
 | # | click | what happens |
@@ -40,7 +40,8 @@ CMRxRecon `.mat`:
 | 5 | **Run** | the live preview, then the result; with "play the cine when done" (on by default) it plays |
 
 **5 clicks** (target ≤ 6) to a playing reconstructed cine of the default (middle) slice with the default method.
-Another slice: one more click into the slice box plus typing its number (or one click per arrow step): **6**.
+Another slice than the middle one: two more clicks (the slice dropdown, then the slice): **7** — over the target
+of 6 when the slice must be chosen; the middle slice needs none.
 Another method: one more click on the method dropdown and one on the method (**7–8** with a chosen slice).
 `python -m napari_stdm FILE.mat` (the plugin's launcher) opens the file and the dock at start: **1 click** (Run).
 Before this change the same path took 8 clicks and failed at Run for a multi-slice file ("choose one … (--slice)").
