@@ -279,11 +279,19 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path):
     import signal
     import time
 
-    run = start(["info", tmp_path / "x.h5"])
-    time.sleep(0.3)  # torch takes > 1 s to import
+    cine = tmp_path / "x.h5"
+    from recon.io import write_native
+
+    write_native(cine, simulate_cine(frames=16, size=96, coils=6, seed=3))
+    # a long run, so the signal comes while it starts (imports, > 1 s) or, on a fast machine, while it runs: both
+    # are one "stdm: cancelled" line and exit 130 (an 'info' on a missing file could finish before the signal)
+    run = start(["recon", cine, "--method", "lps", "--iterations", "1000", "--tolerance", "0",
+                 "--out", tmp_path / "r.h5"])
+    time.sleep(0.3)
     run.send_signal(signal.SIGINT)
     err = run.communicate()[1]
     assert run.returncode == 130 and "Traceback" not in err and err.strip().startswith("stdm: cancelled"), err
+    assert not (tmp_path / "r.h5").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["x.h5"]
 
 
 def test_sigterm_during_a_run_removes_its_staging_files(tmp_path):
