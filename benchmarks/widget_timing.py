@@ -113,7 +113,8 @@ def run_and_time(widget, stop_after_first_step: bool = False) -> dict:
     widget.show_image, widget.on_yielded = recording_image, recording_event
     start = time.perf_counter()
     widget.run()
-    ok = wait(lambda: widget.worker is None and widget._pending_mask is None)  # the mask layer comes after the run
+    ok = wait(lambda: widget.worker is None and widget._pending_mask is None  # mask and maps come after the run
+              and widget._pending_maps is None)
     wait(lambda: False, timeout=0.6)  # and what the GUI does right after (repaints, playing, gc) is measured too
     times["total"] = time.perf_counter() - start
     widget.show_image, widget.on_yielded = show_image, on_yielded

@@ -11,7 +11,7 @@ import numpy as np
 
 from recon.io import load, read_result
 
-from ._layers import cine_layers, image_layer
+from ._layers import cine_layers, image_layer, map_layers
 
 
 HDF5_SUFFIXES = (".h5", ".hdf5")
@@ -100,17 +100,20 @@ def result_name(info: dict, path) -> str:
 
 def read_result_layers(path, with_reference: bool = False):
     """A saved reconstruction (`stdm recon` / Save h5): the result cine, named as the result, with the data's
-    geometry; its run information rides along in the layer metadata. With `with_reference`, the reference cine
+    geometry; its run information rides along in the layer metadata; the maps it holds drawn over it. With `with_reference`, the reference cine
     (when the file holds one) comes first, at the same contrast."""
+    from recon.io.native import read_result_maps
+
     data, image, info = read_result(path)
     name = result_name(info, path)
     result = image_layer(np.abs(image), data.meta, name,
                          {"napari_stdm_result": info, "napari_stdm_path": str(Path(path).resolve())})
+    maps = map_layers(read_result_maps(path), image, data.meta, name)  # over the result, prior map shown
     if not with_reference or data.reference is None:
-        return [result]
+        return [result, *maps]
     reference = image_layer(np.abs(data.reference), data.meta, f"reference · {name}")
     reference[1]["contrast_limits"] = result[1]["contrast_limits"]
-    return [reference, result]
+    return [reference, result, *maps]
 
 
 def get_dicom_reader(path):

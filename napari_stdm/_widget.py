@@ -41,7 +41,7 @@ from ._elide import ElidedText, keep_narrow
 from ._geometry import layer_kwargs, like
 from ._job import (COUNT_PARAMETERS, SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES, Cancelled, Failed, Finished,
                    MaskReady, Phase, Question, RunJob, Step)
-from ._layers import contrast
+from ._layers import MAP_KINDS, MAP_LABELS, contrast, map_layer_kwargs, map_legend
 from ._load_options import LoadControls
 from ._memory import release_freed_memory
 from ._plot import ConvergencePlot
@@ -209,11 +209,20 @@ class ReconWidget(Container):
         self.progress = ProgressBar(label="progress", value=0, max=1, tooltip="steps done of the run in flight")
         self.status = Label(label="status")
         self.metrics = Label(label="metrics")
+        self.maps = Label(label="maps")
         self.plot = ConvergencePlot()
         self.plot.setToolTip("PSNR per step against the reference (when the data have one), else the DC residual")
         self.table = RunTable()
         self.difference_button = PushButton(text="Difference layer", enabled=False)
         self.dicom_button = PushButton(text="Export DICOM…", enabled=False)
+        self.dicom_maps = CheckBox(text="with maps", value=False,
+                                   tooltip="also write the run's maps (prior contribution; uncertainty with samples "
+                                           "> 1) as their own DERIVED series in the cine's study, in folders beside "
+                                           "it: FOLDER_prior_map, FOLDER_uncertainty")
+        self.dicom_row = Container(layout="horizontal", labels=False, label="DICOM",
+                                   widgets=[self.dicom_button, self.dicom_maps],
+                                   tooltip="the result as a DICOM cine series (and its maps, when ticked)")
+        self.dicom_row.margins = (0, 0, 0, 0)
         self.h5_button = PushButton(text="Save h5…", enabled=False)
         self.save_recipe_button = PushButton(text="Save recipe…", tooltip="save the last run's recipe (data, load "
                                              "options, mask, method, parameters, seeds, weights and their SHA-256, "
@@ -225,13 +234,15 @@ class ReconWidget(Container):
         self.recipe_row.margins = (0, 0, 0, 0)
         self.extend([self.source, self.file, self.reading, self.mask, self.accel_row, self.acs, self.seed,
                      self.method, self.params, self.run_button, self.cancel_button, self.play, self.sweep_row,
-                     self.progress, self.status, self.metrics])
+                     self.progress, self.status, self.metrics, self.maps])
         self.native.layout().addWidget(self.plot)
         self.native.layout().addWidget(self.table)
-        self.extend([self.difference_button, self.dicom_button, self.h5_button, self.recipe_row])
+        self.extend([self.difference_button, self.dicom_row, self.h5_button, self.recipe_row])
         self.status_text = ElidedText(self.status, "idle", describe="what the dock is doing (full text here)")
         self.metrics_text = ElidedText(self.metrics, describe="PSNR / SSIM against the reference, when the data "
                                                               "have one")
+        self.maps_text = ElidedText(self.maps, describe="the legend of the last run's maps (diffusion methods): "
+                                                        "drawn over the cine, magma, additive")
         for combo in (self.source, self.mask, self.method):
             keep_narrow(combo)
         self.worker = None
@@ -253,6 +264,7 @@ class ReconWidget(Container):
         # data and mask also estimating coil maps (ESPIRiT: seconds on 2 cores)
         self._reuse = None
         self._pending_mask = None  # the mask layer a MaskReady announced, added after the run in its own turn
+        self._pending_maps = None  # the finished run's map layers, added after the mask layer in their own turn
         self.method.changed.connect(self.rebuild_parameters)
         self.source.changed.connect(self.on_source_changed)
         self.file.changed.connect(self.on_file_changed)
@@ -505,6 +517,7 @@ class ReconWidget(Container):
         self.progress.max, self.progress.value = 1, 0
         self.set_status("starting…")
         self.metrics_text.set("")
+        self.maps_text.set("")
         self.plot.clear()
 
     def set_status(self, text: str):
@@ -630,6 +643,9 @@ class ReconWidget(Container):
         self.later(RELEASE_DELAY_MS, release_freed_memory)
         self.later(0, self.flush_mask)
         job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
+        if outcome is not None and not outcome.partial and any(k in outcome.extras for k in MAP_KINDS):
+            self._pending_maps = lambda: self.show_maps(outcome)  # its own turn, after the mask layer's
+            self.later(0, self.flush_maps)
         self._kept = self._outcome = self._question = None
         self.keep_for_reuse(job)
         if question is not None and not self._failed:
@@ -658,10 +674,6 @@ class ReconWidget(Container):
             layer.name = self.unique_name(name, layer)
         self.result = RunOutcome(job, outcome, layer)
         layer.metadata["napari_stdm_result"] = self.result_info()
-        if not outcome.partial and "uncertainty" in outcome.extras:
-            uncertainty = outcome.extras["uncertainty"]
-            self.add_layer(uncertainty, f"uncertainty · {layer.name}", {}, colormap="magma",
-                           contrast_limits=contrast(uncertainty))
         final = outcome.metrics
         if final:  # the short form fits the dock; the tooltip has everything
             self.metrics_text.set(f"PSNR {final['psnr']:.2f} dB · SSIM {final['ssim']:.3f}",
@@ -677,6 +689,29 @@ class ReconWidget(Container):
         else:
             self._sweep.clear()
             self.later(PLAY_DELAY_MS, self.play_result)  # after the mask layer (a new layer stops playing)
+
+    def flush_maps(self):
+        pending, self._pending_maps = self._pending_maps, None
+        if pending is not None:
+            pending()
+
+    def show_maps(self, run):
+        """The maps of the finished `run` over its result (napari_stdm._layers): the prior map shown, with a colour
+        bar; a newer run's map hides the older ones of its kind, so additive overlays never pile up."""
+        result = self.result
+        if result is None or result.run is not run or result.layer not in self.viewer.layers:
+            return
+        extras = run.extras
+        kinds = [k for k in MAP_KINDS if k in extras]
+        for kind in kinds:
+            for older in self.viewer.layers:
+                if older.metadata.get("napari_stdm_map") == kind:
+                    older.visible = False
+            kwargs = map_layer_kwargs(kind, extras[kind], result.image, result.name)
+            layer = self.add_layer(extras[kind], kwargs.pop("name"), kwargs.pop("metadata"), **kwargs)
+            layer.colorbar.visible = True
+        self.viewer.layers.selection.active = result.layer  # the cine stays the selected layer (window, play)
+        self.maps_text.set(map_legend(kinds), "\n".join(MAP_LABELS[k][2] for k in kinds))
 
     def play_result(self) -> bool:
         """Show the result on top and play the time axis (when 'play the cine when done' is ticked)."""
@@ -864,15 +899,27 @@ class ReconWidget(Container):
             method = f"{method} {result.status}"
             meta = replace(meta, source=f"{meta.source}. PARTIAL RESULT: {result.status}")
         accel = f"R={mask['accel']:g} " if "accel" in mask else ""
+        maps = self.maps_to_export(result)
         try:
             files = export_cine(result.image, meta, folder, method=method, parameters=job.params,
                                 acceleration=f"{mask['kind']} {accel}R_eff={mask['effective_accel']:.1f}",
-                                inputs=self.job_inputs(job))
+                                inputs=self.job_inputs(job), maps=maps)
         except Exception as exc:  # noqa: BLE001
             self.fail(exc)
             return []
-        show_info(f"wrote {len(files)} DICOM files to {folder}")
+        with_maps = f" and the {', '.join(k.replace('_', ' ') for k in maps)} series beside it" if maps else ""
+        show_info(f"wrote {len(files)} DICOM files to {folder}{with_maps}")
         return files
+
+    def maps_to_export(self, result: RunOutcome) -> dict:
+        """The result's maps when 'with maps' is ticked (a partial result has none: they belong to the final image)."""
+        if not self.dicom_maps.value:
+            return {}
+        maps = {} if result.partial else {k: result.extras[k] for k in MAP_KINDS if k in result.extras}
+        if not maps:
+            why = "a cancelled run has none" if result.partial else f"{result.job.method_name} gives none"
+            show_info(f"napari-stdm: no maps to export ({why}); the cine series alone is written.")
+        return maps
 
     def save_h5(self, path: str) -> Path | None:
         from recon.io import write_result
@@ -885,9 +932,9 @@ class ReconWidget(Container):
         try:
             OutputPlan.for_inputs(self.job_inputs(job)).file(path, "the file")
             measured = replace(job.measured, reference=job.reference)  # never change the job's own data
-            out = write_result(path, measured, result.image, self.result_info(result),
-                               result.extras.get("uncertainty") if not result.partial else None,
-                               history=result.run.history)
+            maps = {} if result.partial else result.extras
+            out = write_result(path, measured, result.image, self.result_info(result), maps.get("uncertainty"),
+                               maps.get("prior_map"), history=result.run.history)
         except Exception as exc:  # noqa: BLE001
             self.fail(exc)
             return None

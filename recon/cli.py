@@ -238,7 +238,7 @@ def plan_recon_outputs(args, method) -> tuple:
 
 def plan_map_folders(plan, args, names, why_none: str) -> dict:
     """--dicom-maps: one sibling folder per map, DIR_prior_map and DIR_uncertainty, each its own series."""
-    from .io.dicom import foreign_content
+    from .io.dicom import foreign_content, map_folder
     from .io.outputs import OutputError
 
     if not getattr(args, "dicom_maps", False):
@@ -247,29 +247,24 @@ def plan_map_folders(plan, args, names, why_none: str) -> dict:
         raise OutputError("--dicom-maps needs --dicom DIR: the maps are written beside the cine series.")
     if not names:
         raise OutputError(f"--dicom-maps: {why_none}; leave --dicom-maps out.")
-    base = Path(args.dicom)
-    return {f"dicom:{name}": plan.folder(base.with_name(f"{base.name}_{name}"), "--dicom-maps", args.overwrite,
-                                         foreign_content) for name in names}
+    return {f"dicom:{name}": plan.folder(map_folder(args.dicom, name), "--dicom-maps", args.overwrite, foreign_content)
+            for name in names}
 
 
 def write_dicom_maps(plan, targets: dict, cine_files: list, meta, image, maps: dict, info: dict,
                      spacing: float | None) -> dict:
     """Each planned map as its own series in the cine's study; returns {target: files}."""
-    import numpy as np
-
-    from .io.dicom import PIXEL_MAX, write_map_series
+    from .io.dicom import map_per_unit, write_map_series
 
     written = {}
-    peak = float(np.abs(image).max())
     for key, target in targets.items():
         name = key.partition(":")[2]
         if not key.startswith("dicom:") or name not in maps:
             continue
-        per_unit = None if name == "prior_map" else PIXEL_MAX / peak if peak > 0 else 1.0
         mask = info["mask"]
         written[target] = write_map_series(
-            maps[name], meta, plan.path(target), cine_files[0], kind=name, per_unit=per_unit, method=info["method"],
-            acceleration=f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}",
+            maps[name], meta, plan.path(target), cine_files[0], kind=name, per_unit=map_per_unit(name, image),
+            method=info["method"], acceleration=f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}",
             spacing=(spacing, spacing) if spacing else None)
     return written
 

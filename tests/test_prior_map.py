@@ -207,3 +207,20 @@ def test_map_series_for_a_fixed_time_are_deterministic(tmp_path, small_cine):
                                       uid_seed="s", now=now))
     a, b = (pydicom.dcmread(n[0]) for n in names)
     assert a.SOPInstanceUID == b.SOPInstanceUID != pydicom.dcmread(files[0]).SOPInstanceUID
+
+
+def test_export_cine_with_maps_writes_all_series_or_none(tmp_path, small_cine):
+    from recon.io.dicom import export_cine, map_folder
+    from recon.io.outputs import OutputError
+
+    image = small_cine.reference
+    maps = {"prior_map": np.full(image.shape, 0.1, np.float32)}
+    files = export_cine(image, small_cine.meta, tmp_path / "d", maps=maps)
+    written = sorted(map_folder(tmp_path / "d", "prior_map").iterdir())
+    assert map_folder(tmp_path / "d", "prior_map") == tmp_path / "d_prior_map"
+    assert len(files) == len(written) == small_cine.frames
+    (tmp_path / "e_prior_map").mkdir()
+    (tmp_path / "e_prior_map" / "notes.txt").write_text("mine")  # not a series of ours: refused, before anything
+    with pytest.raises(OutputError):
+        export_cine(image, small_cine.meta, tmp_path / "e", maps=maps, overwrite=True)
+    assert not (tmp_path / "e").exists() and (tmp_path / "e_prior_map" / "notes.txt").read_text() == "mine"

@@ -151,9 +151,11 @@ def frame_dataset(base: Dataset, pixels: np.ndarray, index: int, trigger_ms: flo
 def export_cine(image, meta: CineMeta, out_dir: str | Path, *, method: str = "", parameters: dict | None = None,
                 acceleration: str = "", patient: Patient | None = None, spacing: tuple[float, float] | None = None,
                 overwrite: bool = False, uid_seed: str | None = None, now: datetime.datetime | None = None,
-                inputs: tuple = ()) -> list[Path]:
+                inputs: tuple = (), maps: dict | None = None) -> list[Path]:
     """Write the cine as one DICOM series in `out_dir`: created, or replaced as a whole with `overwrite` when it
     holds only a series this tool wrote. `inputs`: files the folder must not contain (the data it came from).
+    `maps` ({kind: (frames, y, x)}, kinds of MAP_SERIES): each also as its own series in the sibling folder
+    map_folder(out_dir, kind); all folders are written, or none.
 
     spacing: pixel spacing (mm) to use when the source has none. Returns the written files in frame order.
     """
@@ -161,10 +163,31 @@ def export_cine(image, meta: CineMeta, out_dir: str | Path, *, method: str = "",
 
     plan = OutputPlan.for_inputs(inputs)
     target = plan.folder(out_dir, "DICOM folder", overwrite, foreign_content)
+    map_targets = {kind: plan.folder(map_folder(out_dir, kind), f"DICOM {kind.replace('_', ' ')} folder", overwrite,
+                                     foreign_content) for kind in (maps or {})}
     with plan.staged():
         names = write_series(image, meta, plan.path(target), method=method, parameters=parameters,
                              acceleration=acceleration, patient=patient, spacing=spacing, uid_seed=uid_seed, now=now)
+        for kind, folder in map_targets.items():
+            write_map_series(maps[kind], meta, plan.path(folder), names[0], kind=kind,
+                             per_unit=map_per_unit(kind, image), method=method, acceleration=acceleration,
+                             spacing=spacing, uid_seed=uid_seed, now=now)
     return [target / n.name for n in names]
+
+
+def map_folder(cine_folder: str | Path, kind: str) -> Path:
+    """Where a map series goes: beside the cine's folder, DIR_prior_map / DIR_uncertainty."""
+    base = Path(cine_folder)
+    return base.with_name(f"{base.name}_{kind}")
+
+
+def map_per_unit(kind: str, image) -> float | None:
+    """Pixel values per map unit: the prior map's default (1000 per unit); the uncertainty, which is in the image's
+    units, in the cine series' own pixel scaling (PIXEL_MAX / peak magnitude)."""
+    if kind == "prior_map":
+        return None
+    peak = float(np.abs(image).max())
+    return PIXEL_MAX / peak if peak > 0 else 1.0
 
 
 def parameter_text(parameters) -> str:

@@ -104,9 +104,9 @@ def test_every_layer_carries_the_data_geometry(qtbot, widget, tmp_path, tiny_mod
     assert widget.errors == []
     widget.add_difference_layer()
     layers = list(widget.viewer.layers)
-    kinds = {"mask", "uncertainty", "difference"}
+    kinds = {"mask", "prior map (share of signal not measured)", "uncertainty (std, image units)", "difference"}
     assert kinds <= {layer.name.split(" · ")[0] for layer in layers}
-    assert widget.preview in layers and len(layers) == 5
+    assert widget.preview in layers and len(layers) == 6
     for layer in layers:
         assert tuple(layer.scale) == pytest.approx(tuple(source.scale)), layer.name
         assert tuple(layer.axis_labels) == ("time", "y", "x") and layer.units == source.units, layer.name
@@ -672,3 +672,79 @@ def test_opening_kspace_opens_the_dock_and_a_finished_run_plays(qtbot, make_napa
         qtbot.waitUntil(lambda: viewer.dims.current_step[0] != start, timeout=15_000)  # the time axis moves
     finally:
         dims.stop()
+
+
+# ---- issue 17: the maps of a diffusion run ---------------------------------------------------------------------
+def map_layers_of(widget, kind):
+    return [layer for layer in widget.viewer.layers if layer.metadata.get("napari_stdm_map") == kind]
+
+
+def test_diffusion_run_draws_its_prior_map_over_the_result(qtbot, widget, tmp_path, tiny_model):
+    _, _, source = open_small_cine(widget, tmp_path)
+    widget.method.value = "dstdm"
+    set_params(widget, steps=2, model=str(tiny_model))
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert widget.errors == []
+    (prior,) = map_layers_of(widget, "prior_map")
+    result = widget.result.layer
+    assert prior.name == f"prior map (share of signal not measured) · {result.name}"
+    assert np.array_equal(prior.data, widget.result.extras["prior_map"]) and prior.data.shape == result.data.shape
+    assert prior.colormap.name == "magma" and str(prior.blending) == "additive" and prior.visible
+    assert tuple(prior.contrast_limits) == pytest.approx((0, 0.2)) and prior.colorbar.visible
+    layers = list(widget.viewer.layers)
+    between = layers[layers.index(result) + 1:layers.index(prior)]  # over its cine: additive adds to what is below
+    assert between and not any(layer.visible for layer in between), between  # (the hidden mask layer)
+    assert tuple(prior.scale) == pytest.approx(tuple(source.scale))
+    assert widget.viewer.layers.selection.active.name == result.name  # the cine stays selected (window, play)
+    assert map_layers_of(widget, "uncertainty") == []  # one sample: no uncertainty
+    assert full_text(widget.maps).startswith("prior map over cine: 0 measured")
+    set_params(widget, seed=1)
+    widget.run()
+    wait_idle(qtbot, widget)
+    older, newer = map_layers_of(widget, "prior_map")
+    assert not older.visible and newer.visible  # additive overlays of two runs never add up
+
+
+def test_maps_are_saved_read_back_and_exported_as_dicom_series(qtbot, widget, tmp_path, tiny_model):
+    import pydicom
+
+    from recon.io.native import read_result_maps
+    from tests.conftest import require_tool
+    from tests.test_dicom import validator_errors
+
+    widget.method.value = "dstdm"
+    set_params(widget, steps=2, samples=2, model=str(tiny_model))
+    widget.run()
+    wait_idle(qtbot, widget)
+    extras = widget.result.extras
+    saved = read_result_maps(widget.save_h5(str(tmp_path / "r.h5")))
+    assert set(saved) == {"prior_map", "uncertainty"}
+    assert np.allclose(saved["prior_map"], extras["prior_map"]) and np.allclose(saved["uncertainty"],
+                                                                                  extras["uncertainty"])
+    opened = widget.viewer.open(str(tmp_path / "r.h5"), plugin="napari-stdm")
+    assert [layer.metadata.get("napari_stdm_map") for layer in opened] == [None, "prior_map", "uncertainty"]
+    assert [layer.visible for layer in opened] == [True, True, False]
+    assert np.allclose(opened[1].data, extras["prior_map"]) and str(opened[1].blending) == "additive"
+    widget.export_dicom(str(tmp_path / "plain"))
+    assert not (tmp_path / "plain_prior_map").exists()  # maps only when asked for
+    widget.dicom_maps.value = True
+    cine = widget.export_dicom(str(tmp_path / "d"))
+    series = {name: sorted((tmp_path / f"d_{name}").iterdir()) for name in ("prior_map", "uncertainty")}
+    assert len(cine) == 12 and all(len(files) == 12 for files in series.values())
+    first = pydicom.dcmread(series["prior_map"][0])
+    assert "prior contribution" in first.SeriesDescription and first.ImageType[0] == "DERIVED"
+    assert first.StudyInstanceUID == pydicom.dcmread(cine[0]).StudyInstanceUID
+    require_tool("dciodvfy")
+    for path in [cine[0], series["prior_map"][0], series["uncertainty"][-1]]:
+        assert validator_errors(["dciodvfy", str(path)]) == [], path
+
+
+def test_with_maps_on_a_method_without_maps_writes_the_cine_alone(qtbot, widget, tmp_path):
+    widget.method.value = "zero-filled"
+    widget.run()
+    wait_idle(qtbot, widget)
+    widget.dicom_maps.value = True
+    assert len(widget.export_dicom(str(tmp_path / "d"))) == 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+    assert map_layers_of(widget, "prior_map") == [] and full_text(widget.maps) == ""
