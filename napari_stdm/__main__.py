@@ -16,8 +16,14 @@ def main(argv: list[str]) -> int:
     viewer.window.add_plugin_dock_widget("napari-stdm", "Cine reconstruction")
     for path in argv:
         if get_reader(path) is read_result_layers:
+            for layer in viewer.layers:  # the maps of an earlier file would lie over this file's cine
+                if "napari_stdm_map" in layer.metadata:
+                    layer.visible = False
             for data, kwargs, _ in read_result_layers(path, with_reference=True):
-                viewer.add_image(data, **kwargs)
+                layer = viewer.add_image(data, **kwargs)
+                if "napari_stdm_result" in layer.metadata:
+                    result = layer
+            viewer.layers.selection.active = result  # the cine (window, play), not its map
         else:
             viewer.open(path, plugin="napari-stdm")
     napari.run()

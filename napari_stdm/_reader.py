@@ -11,7 +11,7 @@ import numpy as np
 
 from recon.io import load, read_result
 
-from ._layers import cine_layers, image_layer, map_layers
+from ._layers import cine_layers, image_layer, map_layer, map_layers
 
 
 HDF5_SUFFIXES = (".h5", ".hdf5")
@@ -131,9 +131,29 @@ def get_dicom_reader(path):
 
 
 def read_dicom_folder(path):
+    from recon.io.dicom import PIXEL_MAX, PRIOR_MAP_PER_UNIT
     from recon.io.dicom_cine import read_dicom_cine
 
     cine = read_dicom_cine(path)
     name = cine.info.get("SeriesDescription") or Path(path).name
-    return [image_layer(cine.image, cine.meta, name,
-                        {"napari_stdm_dicom": cine.info, "napari_stdm_path": str(Path(path).resolve())})]
+    metadata = {"napari_stdm_dicom": cine.info, "napari_stdm_path": str(Path(path).resolve())}
+    kind = map_series_kind(cine.info)
+    if kind is None:
+        return [image_layer(cine.image, cine.meta, name, metadata)]
+    # a map series this plugin exported: drawn like the map it was (over the cine opened before it)
+    # (the uncertainty series is in the cine series' pixel units: relative to its peak, about its signal level)
+    shown = cine.image / (PRIOR_MAP_PER_UNIT if kind == "prior_map" else PIXEL_MAX)
+    values, kwargs, layer_type = map_layer(kind, shown, cine.meta, f"{name} · {Path(path).name}")
+    kwargs["metadata"].update(metadata)
+    kwargs["visible"] = True
+    return [(values, kwargs, layer_type)]
+
+
+def map_series_kind(info: dict) -> str | None:
+    """'prior_map' / 'uncertainty' for a map series napari-stdm wrote (its SeriesDescription), else None."""
+    from recon.io.dicom import MAP_SERIES
+
+    if "napari-stdm" not in info.get("DerivationDescription", ""):
+        return None
+    return next((kind for kind, (description, *_) in MAP_SERIES.items()
+                 if info.get("SeriesDescription") == description), None)

@@ -41,7 +41,7 @@ from ._elide import ElidedText, keep_narrow
 from ._geometry import layer_kwargs, like
 from ._job import (COUNT_PARAMETERS, SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES, Cancelled, Failed, Finished,
                    MaskReady, Phase, Question, RunJob, Step)
-from ._layers import MAP_KINDS, MAP_LABELS, contrast, map_layer_kwargs, map_legend
+from ._layers import MAP_KINDS, MAP_LABELS, contrast, map_display, map_layer_kwargs, map_legend
 from ._load_options import LoadControls
 from ._memory import release_freed_memory
 from ._plot import ConvergencePlot
@@ -55,6 +55,8 @@ RELEASE_DELAY_MS, PLAY_DELAY_MS = 100, 0  # after a run: playing starts at once 
 FINISHED = "finished"
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
 MODEL_FILTER = "*.safetensors"
+MAPS_TOOLTIP = ("also write the run's maps (prior contribution; uncertainty with samples > 1) as their own DERIVED "
+                "series in the cine's study, in folders beside it: FOLDER_prior_map, FOLDER_uncertainty")
 
 
 def is_model_parameter(name: str) -> bool:
@@ -215,10 +217,7 @@ class ReconWidget(Container):
         self.table = RunTable()
         self.difference_button = PushButton(text="Difference layer", enabled=False)
         self.dicom_button = PushButton(text="Export DICOM…", enabled=False)
-        self.dicom_maps = CheckBox(text="with maps", value=False,
-                                   tooltip="also write the run's maps (prior contribution; uncertainty with samples "
-                                           "> 1) as their own DERIVED series in the cine's study, in folders beside "
-                                           "it: FOLDER_prior_map, FOLDER_uncertainty")
+        self.dicom_maps = CheckBox(text="with maps", value=False, tooltip=MAPS_TOOLTIP)
         self.dicom_row = Container(layout="horizontal", labels=False, label="DICOM",
                                    widgets=[self.dicom_button, self.dicom_maps],
                                    tooltip="the result as a DICOM cine series (and its maps, when ticked)")
@@ -294,6 +293,8 @@ class ReconWidget(Container):
     def on_layer_inserted(self, event):
         self.source.reset_choices()
         layer = event.value
+        if "napari_stdm_map" in layer.metadata:  # a result file's maps (File → Open): a reader cannot set this
+            layer.colorbar.visible = True
         if "napari_stdm_data" in layer.metadata and not self.running:
             self.source.value = LAYER_PREFIX + layer.name  # a k-space file was opened: use it
 
@@ -518,6 +519,7 @@ class ReconWidget(Container):
         self.set_status("starting…")
         self.metrics_text.set("")
         self.maps_text.set("")
+        self.hide_maps()
         self.plot.clear()
 
     def set_status(self, text: str):
@@ -644,7 +646,8 @@ class ReconWidget(Container):
         self.later(0, self.flush_mask)
         job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
         if outcome is not None and not outcome.partial and any(k in outcome.extras for k in MAP_KINDS):
-            self._pending_maps = lambda: self.show_maps(outcome)  # its own turn, after the mask layer's
+            key = self._run_key
+            self._pending_maps = lambda: self.show_maps(outcome, key)  # its own turn, after the mask layer's
             self.later(0, self.flush_maps)
         self._kept = self._outcome = self._question = None
         self.keep_for_reuse(job)
@@ -661,6 +664,7 @@ class ReconWidget(Container):
             self._sweep.clear()
             self.update_result_actions()
             return
+        self.hide_maps()
         self.show_image(outcome.image)
         self.plot.show_history(job.history, final=True)
         if outcome.partial and kept is not None:  # the identical finished result keeps its layer
@@ -695,23 +699,32 @@ class ReconWidget(Container):
         if pending is not None:
             pending()
 
-    def show_maps(self, run):
+    def show_maps(self, run, run_key: str):
         """The maps of the finished `run` over its result (napari_stdm._layers): the prior map shown, with a colour
-        bar; a newer run's map hides the older ones of its kind, so additive overlays never pile up."""
+        bar; the uncertainty hidden. An identical rerun updates its own map layers."""
         result = self.result
         if result is None or result.run is not run or result.layer not in self.viewer.layers:
             return
-        extras = run.extras
-        kinds = [k for k in MAP_KINDS if k in extras]
+        kinds = [k for k in MAP_KINDS if k in run.extras]
         for kind in kinds:
-            for older in self.viewer.layers:
-                if older.metadata.get("napari_stdm_map") == kind:
-                    older.visible = False
-            kwargs = map_layer_kwargs(kind, extras[kind], result.image, result.name)
-            layer = self.add_layer(extras[kind], kwargs.pop("name"), kwargs.pop("metadata"), **kwargs)
-            layer.colorbar.visible = True
+            values = map_display(kind, run.extras[kind], result.image)
+            kwargs = map_layer_kwargs(kind, run_key, result.name)
+            layer = next((layer for layer in self.viewer.layers if layer.metadata.get("napari_stdm_map") == kind
+                          and layer.metadata.get("napari_stdm_map_of") == run_key), None)
+            if layer is None:
+                layer = self.add_layer(values, kwargs.pop("name"), kwargs.pop("metadata"), **kwargs)
+            else:
+                layer.data, layer.visible = values, kwargs["visible"]
+            layer.colorbar.visible = True  # drawn only while the layer is visible
         self.viewer.layers.selection.active = result.layer  # the cine stays the selected layer (window, play)
-        self.maps_text.set(map_legend(kinds), "\n".join(MAP_LABELS[k][2] for k in kinds))
+        self.maps_text.set(map_legend(kinds), "\n\n".join(MAP_LABELS[k][2] for k in kinds))
+
+    def hide_maps(self):
+        """A new result hides every map shown: an additive overlay (and its colour bar) over a result it does not
+        belong to would read as that result's map."""
+        for layer in self.viewer.layers:
+            if "napari_stdm_map" in layer.metadata:
+                layer.visible = False
 
     def play_result(self) -> bool:
         """Show the result on top and play the time axis (when 'play the cine when done' is ticked)."""
@@ -788,6 +801,10 @@ class ReconWidget(Container):
         """Difference, Export DICOM and Save h5 act on the last result: never while a run is in flight."""
         result = self.result if not self.running else None
         self.dicom_button.enabled = self.h5_button.enabled = result is not None
+        has_maps = result is not None and not result.partial and any(k in result.extras for k in MAP_KINDS)
+        self.dicom_maps.enabled = has_maps
+        self.dicom_maps.tooltip = MAPS_TOOLTIP if has_maps else f"{MAPS_TOOLTIP} (disabled: the last result has none; " \
+            "the diffusion methods give them)"
         self.difference_button.enabled = result is not None and result.job.reference is not None
         what = "a run is in flight" if self.running else "no result yet"
         target = f"acts on: {result.name}" if result is not None else f"disabled: {what}"

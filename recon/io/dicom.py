@@ -257,10 +257,13 @@ def foreign_content(folder: Path) -> str | None:
 # --- secondary series: maps that go with a cine (prior contribution, uncertainty) ---------------------------------
 
 # kind -> (SeriesDescription, series number offset from the cine's, what a pixel value means)
+PRIOR_MAP_PER_UNIT = 1000.0  # pixel values per unit of the prior map
+PRIOR_MAP_WINDOW_TOP = 0.2  # the stored window shows 0-0.2, as napari does
 MAP_SERIES = {
     "prior_map": ("prior contribution (research)", 1,
-                  "pixel value = 1000 x prior contribution (dimensionless local share of the image made of k-space "
-                  "that was not measured; 0 = measured data decided, 1000 = all filled in by the prior)"),
+                  "pixel value = 1000 x prior contribution (what k-space that was not measured added to the pixel, "
+                  "relative to the cine's bright-tissue signal level; 0 = measured data decided, 1000 = as much as "
+                  "that whole level filled in by the prior)"),
     "uncertainty": ("posterior std (research)", 2,
                     "pixel value = std of the magnitude over the posterior samples, in the pixel units of the cine "
                     "series"),
@@ -297,12 +300,13 @@ def write_map_series(values, meta: CineMeta, folder: Path, cine_file: Path, *, k
     values = np.asarray(values)
     if values.ndim != 3 or 0 in values.shape:
         raise DataError(f"map has shape {values.shape}; a cine map needs (frames, y, x).")
-    pixels = map_pixels(values, values.shape, 1000.0 if per_unit is None else float(per_unit))
+    per_unit = PRIOR_MAP_PER_UNIT if per_unit is None else float(per_unit)
+    pixels = map_pixels(values, values.shape, per_unit)
     cine = dcmread(cine_file, stop_before_pixels=True)
     frames = pixels.shape[0]
     geo, note = geometry(meta, pixels.shape[1:], spacing)
     times = src.frame_times(meta, frames)
-    derivation = f"napari-stdm {method} {kind.replace('_', ' ')} map; {acceleration}".strip("; ")
+    derivation = f"napari-stdm {method} {description.split(' (')[0]} map; {acceleration}".strip("; ")
     comments = f"RESEARCH USE ONLY - not for diagnosis. {meaning}. Map of series {cine.get('SeriesNumber', '?')}" \
                + note
     uid = uid_factory(None if uid_seed is None else f"{uid_seed}:{kind}")
@@ -313,7 +317,8 @@ def write_map_series(values, meta: CineMeta, folder: Path, cine_file: Path, *, k
             setattr(base, keyword, cine.data_element(keyword).value)
     base.SeriesNumber = int(cine.get("SeriesNumber", 901)) + offset
     if kind == "prior_map":
-        window = (500.0, 1000.0)
+        top = PRIOR_MAP_WINDOW_TOP * per_unit
+        window = (top / 2, top)
     else:
         low, high = np.percentile(pixels, [1, 99.5])
         window = (float(low + max(high - low, 1.0) / 2), max(float(high - low), 1.0))

@@ -104,7 +104,7 @@ def test_every_layer_carries_the_data_geometry(qtbot, widget, tmp_path, tiny_mod
     assert widget.errors == []
     widget.add_difference_layer()
     layers = list(widget.viewer.layers)
-    kinds = {"mask", "prior map (share of signal not measured)", "uncertainty (std, image units)", "difference"}
+    kinds = {"mask", "prior map (× signal level)", "uncertainty (std × signal level)", "difference"}
     assert kinds <= {layer.name.split(" · ")[0] for layer in layers}
     assert widget.preview in layers and len(layers) == 6
     for layer in layers:
@@ -688,7 +688,7 @@ def test_diffusion_run_draws_its_prior_map_over_the_result(qtbot, widget, tmp_pa
     assert widget.errors == []
     (prior,) = map_layers_of(widget, "prior_map")
     result = widget.result.layer
-    assert prior.name == f"prior map (share of signal not measured) · {result.name}"
+    assert prior.name == f"prior map (× signal level) · {result.name}"
     assert np.array_equal(prior.data, widget.result.extras["prior_map"]) and prior.data.shape == result.data.shape
     assert prior.colormap.name == "magma" and str(prior.blending) == "additive" and prior.visible
     assert tuple(prior.contrast_limits) == pytest.approx((0, 0.2)) and prior.colorbar.visible
@@ -698,12 +698,20 @@ def test_diffusion_run_draws_its_prior_map_over_the_result(qtbot, widget, tmp_pa
     assert tuple(prior.scale) == pytest.approx(tuple(source.scale))
     assert widget.viewer.layers.selection.active.name == result.name  # the cine stays selected (window, play)
     assert map_layers_of(widget, "uncertainty") == []  # one sample: no uncertainty
-    assert full_text(widget.maps).startswith("prior map over cine: 0 measured")
+    assert full_text(widget.maps) == "prior map: 0 measured – 0.2 filled in"
+    widget.run()  # identical settings: the run's own layers are reused, its map too
+    wait_idle(qtbot, widget)
+    assert map_layers_of(widget, "prior_map") == [prior] and prior.visible
     set_params(widget, seed=1)
     widget.run()
     wait_idle(qtbot, widget)
     older, newer = map_layers_of(widget, "prior_map")
     assert not older.visible and newer.visible  # additive overlays of two runs never add up
+    widget.method.value = "zero-filled"
+    widget.run()
+    wait_idle(qtbot, widget)
+    # no map (nor its colour bar) stays over a result it does not belong to
+    assert not any(layer.visible for layer in map_layers_of(widget, "prior_map"))
 
 
 def test_maps_are_saved_read_back_and_exported_as_dicom_series(qtbot, widget, tmp_path, tiny_model):
@@ -726,6 +734,7 @@ def test_maps_are_saved_read_back_and_exported_as_dicom_series(qtbot, widget, tm
     assert [layer.metadata.get("napari_stdm_map") for layer in opened] == [None, "prior_map", "uncertainty"]
     assert [layer.visible for layer in opened] == [True, True, False]
     assert np.allclose(opened[1].data, extras["prior_map"]) and str(opened[1].blending) == "additive"
+    assert opened[1].colorbar.visible and opened[1].name.startswith("prior map (× signal level) · ")
     widget.export_dicom(str(tmp_path / "plain"))
     assert not (tmp_path / "plain_prior_map").exists()  # maps only when asked for
     widget.dicom_maps.value = True
@@ -735,6 +744,10 @@ def test_maps_are_saved_read_back_and_exported_as_dicom_series(qtbot, widget, tm
     first = pydicom.dcmread(series["prior_map"][0])
     assert "prior contribution" in first.SeriesDescription and first.ImageType[0] == "DERIVED"
     assert first.StudyInstanceUID == pydicom.dcmread(cine[0]).StudyInstanceUID
+    assert first.WindowCenter == 100 and first.WindowWidth == 200  # the 0-0.2 scale napari shows
+    (back,) = widget.viewer.open(str(tmp_path / "d_prior_map"), plugin="napari-stdm")
+    assert back.metadata["napari_stdm_map"] == "prior_map" and back.colormap.name == "magma"
+    assert np.allclose(back.data, np.clip(extras["prior_map"], 0, 4.095), atol=0.5e-3 + 1e-6)
     require_tool("dciodvfy")
     for path in [cine[0], series["prior_map"][0], series["uncertainty"][-1]]:
         assert validator_errors(["dciodvfy", str(path)]) == [], path
@@ -744,6 +757,7 @@ def test_with_maps_on_a_method_without_maps_writes_the_cine_alone(qtbot, widget,
     widget.method.value = "zero-filled"
     widget.run()
     wait_idle(qtbot, widget)
+    assert not widget.dicom_maps.enabled and "disabled" in widget.dicom_maps.tooltip
     widget.dicom_maps.value = True
     assert len(widget.export_dicom(str(tmp_path / "d"))) == 12
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
