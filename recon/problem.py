@@ -12,7 +12,7 @@ import torch
 
 from .data import CineData
 from .errors import DataError
-from .physics import CineOperator
+from .physics import CineOperator, ifft2c
 from .sens import espirit_maps
 
 
@@ -30,6 +30,16 @@ class Problem:
 
     def zero_filled(self) -> torch.Tensor:
         return self.op.adjoint(self.kspace)
+
+    def view_shared(self) -> torch.Tensor:
+        """Each frame's measured k-space, the locations it did not sample filled with the average of the frames that
+        did (view sharing), coil-combined. Without an ACS block most frames miss the k-space centre, and their
+        zero-filled images are dark and aliased (a third of the true intensity with time-interleaved R 8); a start
+        from them left L+S at 16-18 dB where the view-shared start keeps every frame's low frequencies."""
+        mask = self.op.mask.to(self.kspace.dtype)  # (frames, 1, ky, kx)
+        average = (self.kspace * mask).sum(dim=0) / mask.real.sum(dim=0).clamp_min(1)
+        filled = self.kspace * mask + average[None] * (1 - mask)
+        return (self.sens.conj()[None] * ifft2c(filled)).sum(dim=1)
 
     def to_output(self, image: torch.Tensor) -> np.ndarray:
         return (image * self.scale).detach().cpu().numpy().astype(np.complex64)

@@ -65,3 +65,20 @@ def test_scale_comes_from_measured_data_only(small_cine):
     scale_with_ref = make_problem(data).scale
     data.reference = data.reference * 1000
     assert make_problem(data).scale == scale_with_ref
+
+
+def test_view_sharing_recovers_a_static_cine_without_acs_and_is_zero_filled_when_fully_sampled(small_cine):
+    from dataclasses import replace
+
+    static = np.repeat(small_cine.reference[:1], small_cine.frames, axis=0)  # no motion: view sharing is exact
+    kspace = fft2c(torch.from_numpy(small_cine.sens[None] * static[:, None])).numpy()
+    mask = make_mask("interleaved", (small_cine.frames, *small_cine.image_shape), small_cine.frames, acs=0).array
+    assert mask.all(axis=0).mean() < 0.1 and mask.any(axis=0).all()  # every line once over the frames, no ACS
+    data = replace(small_cine, kspace=kspace * mask[:, None], mask=mask, reference=None)
+    problem = make_problem(data, small_cine.sens)
+    shared, zero_filled = problem.view_shared(), problem.zero_filled()
+    truth = torch.from_numpy(static) / problem.scale
+    error = lambda x: float(torch.linalg.vector_norm(x - truth) / torch.linalg.vector_norm(truth))  # noqa: E731
+    assert error(shared) < 1e-4 and error(zero_filled) > 0.5
+    full = make_problem(replace(small_cine, mask=np.ones_like(mask), reference=None), small_cine.sens)
+    assert torch.allclose(full.view_shared(), full.zero_filled(), atol=1e-5)

@@ -42,8 +42,9 @@ def test_samples_give_an_uncertainty_map(single_coil_problem, tiny_model):
     assert "uncertainty" not in iterates[0].extras
 
 
-def test_every_yield_is_after_dc_and_carries_the_residual(single_coil_problem, tiny_model):
-    for it in methods.create("stdm", model=str(tiny_model), steps=3, init="noise").iterate(single_coil_problem):
+@pytest.mark.parametrize("init", ["noise", "view-shared"])
+def test_every_yield_is_after_dc_and_carries_the_residual(single_coil_problem, tiny_model, init):
+    for it in methods.create("stdm", model=str(tiny_model), steps=3, init=init).iterate(single_coil_problem):
         assert it.extras["residual"] < 1e-3 and np.isfinite(it.image).all()
 
 

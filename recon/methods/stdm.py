@@ -31,7 +31,7 @@ from . import check, register
 from .base import Iterate, Method, announce, param
 
 
-INITS = ("zero-filled", "lps", "bart-ttv", "noise")
+INITS = ("zero-filled", "view-shared", "lps", "bart-ttv", "noise")
 WARM_STARTS = ("lps", "bart-ttv")  # classical methods whose result (with defaults) can start the sampler
 
 
@@ -46,9 +46,10 @@ class DiffusionMethod(Method):
     steps: int = param(40, "noise levels visited (network passes per direction per level; heun: twice)",
                        min=1, max=1000)
     model: str = param("", "model file (.safetensors); empty = the shipped default")
-    init: str = param("zero-filled", "start from the 'zero-filled' image, an 'lps' (L+S) or 'bart-ttv' (BART temporal "
-                                     "TV) reconstruction plus noise at sigma_start, or from pure 'noise' at "
-                                     "sigma_max (the paper)",
+    init: str = param("zero-filled", "start from the 'zero-filled' image, the 'view-shared' one (each frame's "
+                                     "unsampled k-space from the frames that sampled it), an 'lps' (L+S) or "
+                                     "'bart-ttv' (BART temporal TV) reconstruction plus noise at sigma_start, or "
+                                     "from pure 'noise' at sigma_max (the paper)",
                       choices=INITS)
     sigma_start: float = param(0.1, "starting noise level when starting from an image", min=0.01, max=1000.0)
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
@@ -91,6 +92,8 @@ class DiffusionMethod(Method):
             return noise * sde.sigma_max
         if self.init == "zero-filled":
             return problem.zero_filled() + noise * sigma0
+        if self.init == "view-shared":
+            return problem.view_shared() + noise * sigma0
         if self.init in WARM_STARTS:
             return self.warm_start(problem) + noise * sigma0
         raise MethodError(f"init '{self.init}' unknown; use {', '.join(INITS)}.")
