@@ -97,3 +97,11 @@ def test_warm_start_is_the_classical_result_computed_once_per_problem(single_coi
     if other == "lps" or shutil.which("bart"):
         method.init = other
         assert method.warm_start(p) is not warm  # another init: computed again
+
+
+def test_view_shared_start_runs_through_the_pipeline(single_coil_problem, tiny_model):
+    from recon.pipeline import reconstruct
+
+    method = methods.create("dstdm", model=str(tiny_model), steps=2, init="view-shared")
+    result = reconstruct(single_coil_problem, method)
+    assert result.steps == 2 and np.isfinite(result.image).all()

@@ -135,7 +135,7 @@ class DiffusionMethod(Method):
             model, sde = self.network()
         except CheckpointError as exc:
             raise MethodError(str(exc)) from exc
-        if self.announce_phases and self.init not in ("zero-filled", "noise"):
+        if self.announce_phases and self.init in WARM_STARTS:
             yield announce(f"warm start ({self.init})", total)
             self.warm_start(problem)  # computed once here; every posterior sample starts from it
         finished = []
