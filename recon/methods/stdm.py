@@ -31,7 +31,7 @@ from . import check, register
 from .base import Iterate, Method, announce, param
 
 
-INITS = ("zero-filled", "view-shared", "lps", "bart-ttv", "noise")
+INITS = ("view-shared", "zero-filled", "lps", "bart-ttv", "noise")
 WARM_STARTS = ("lps", "bart-ttv")  # classical methods whose result (with defaults) can start the sampler
 
 
@@ -46,8 +46,8 @@ class DiffusionMethod(Method):
     steps: int = param(40, "noise levels visited (network passes per direction per level; heun: twice)",
                        min=1, max=1000)
     model: str = param("", "model file (.safetensors); empty = the shipped default")
-    init: str = param("zero-filled", "start from the 'zero-filled' image, the 'view-shared' one (each frame's "
-                                     "unsampled k-space from the frames that sampled it), an 'lps' (L+S) or "
+    init: str = param("view-shared", "start from the 'view-shared' image (each frame's unsampled k-space from the "
+                                     "frames that sampled it), the 'zero-filled' one, an 'lps' (L+S) or "
                                      "'bart-ttv' (BART temporal TV) reconstruction plus noise at sigma_start, or "
                                      "from pure 'noise' at sigma_max (the paper)",
                       choices=INITS)
