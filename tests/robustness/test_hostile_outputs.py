@@ -271,8 +271,13 @@ def test_concurrent_overwrites_of_one_folder_end_with_one_whole_series(cine, tmp
 
 
 def start(argv: list, **kwargs) -> subprocess.Popen:
+    """`stdm ARGV` as a child that takes Ctrl-C as a terminal would give it: a job started with `&` by a
+    non-interactive shell (CI launched in the background) inherits SIGINT ignored, and Python keeps it ignored."""
+    import signal
+
     stdm = Path(sys.executable).with_name("stdm")
-    return subprocess.Popen([str(stdm), *map(str, argv)], stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen([str(stdm), *map(str, argv)], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
 
 
 def test_ctrl_c_while_starting_is_one_line(tmp_path):
@@ -289,7 +294,7 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path):
                  "--out", tmp_path / "r.h5"])
     time.sleep(0.3)
     run.send_signal(signal.SIGINT)
-    err = run.communicate()[1]
+    err = run.communicate(timeout=300)[1]  # a lost signal fails, never hangs CI
     assert run.returncode == 130 and "Traceback" not in err and err.strip().startswith("stdm: cancelled"), err
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["x.h5"], (left, err)
@@ -308,7 +313,7 @@ def test_sigterm_during_a_run_removes_its_staging_files(tmp_path):
                  "--out", tmp_path / "r.h5", "--dicom", tmp_path / "d"])
     time.sleep(8)  # mid-run: 1000 L+S iterations without early stop take > 30 s (a SIGTERM while importing is 143 too)
     run.send_signal(signal.SIGTERM)
-    err = run.communicate()[1]
+    err = run.communicate(timeout=300)[1]  # a lost signal fails, never hangs CI
     assert run.returncode == 143 and "Traceback" not in err and "nothing was written" in err, err
     assert snapshot(tmp_path) == before
 
@@ -335,7 +340,7 @@ def test_full_disk_while_writing_is_one_line_and_leaves_nothing(tmp_path, argv):
     write_native(big, simulate_cine(frames=12, size=128, coils=1, seed=3))
     before = snapshot(tmp_path)
     run = start([a.format(dir=tmp_path, big=big) for a in argv], preexec_fn=file_size_limit)
-    err = run.communicate()[1]
+    err = run.communicate(timeout=300)[1]  # a lost signal fails, never hangs CI
     assert run.returncode == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "nothing was written" in err and "too large" in err.lower()
     assert snapshot(tmp_path) == before
