@@ -46,9 +46,9 @@ MAP_LABELS = {
 
 def signal_level(image: np.ndarray) -> float:
     """The cine's signal level the maps are relative to (recon.prior_map: 99th percentile of the local RMS)."""
-    from recon.prior_map import LEVEL_PERCENTILE, SIGMA, local_rms
-
     import torch
+
+    from recon.prior_map import LEVEL_PERCENTILE, SIGMA, local_rms
 
     level = float(np.percentile(local_rms(torch.from_numpy(np.abs(image).astype(np.float32)), SIGMA),
                                 LEVEL_PERCENTILE))

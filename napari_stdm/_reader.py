@@ -100,8 +100,8 @@ def result_name(info: dict, path) -> str:
 
 def read_result_layers(path, with_reference: bool = False):
     """A saved reconstruction (`stdm recon` / Save h5): the result cine, named as the result, with the data's
-    geometry; its run information rides along in the layer metadata; the maps it holds drawn over it. With `with_reference`, the reference cine
-    (when the file holds one) comes first, at the same contrast."""
+    geometry; its run information rides along in the layer metadata; the maps it holds are drawn over it. With
+    `with_reference`, the reference cine (when the file holds one) comes first, at the same contrast."""
     from recon.io.native import read_result_maps
 
     data, image, info = read_result(path)

@@ -803,8 +803,8 @@ class ReconWidget(Container):
         self.dicom_button.enabled = self.h5_button.enabled = result is not None
         has_maps = result is not None and not result.partial and any(k in result.extras for k in MAP_KINDS)
         self.dicom_maps.enabled = has_maps
-        self.dicom_maps.tooltip = MAPS_TOOLTIP if has_maps else f"{MAPS_TOOLTIP} (disabled: the last result has none; " \
-            "the diffusion methods give them)"
+        self.dicom_maps.tooltip = MAPS_TOOLTIP if has_maps else \
+            f"{MAPS_TOOLTIP} (disabled: the last result has none; the diffusion methods give them)"
         self.difference_button.enabled = result is not None and result.job.reference is not None
         what = "a run is in flight" if self.running else "no result yet"
         target = f"acts on: {result.name}" if result is not None else f"disabled: {what}"
