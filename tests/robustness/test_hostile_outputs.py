@@ -270,14 +270,19 @@ def test_concurrent_overwrites_of_one_folder_end_with_one_whole_series(cine, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cine.h5", "d", "r.h5"]
 
 
-def start(argv: list, **kwargs) -> subprocess.Popen:
+def start(argv: list, before=None) -> subprocess.Popen:
     """`stdm ARGV` as a child that takes Ctrl-C as a terminal would give it: a job started with `&` by a
-    non-interactive shell (CI launched in the background) inherits SIGINT ignored, and Python keeps it ignored."""
+    non-interactive shell (CI launched in the background) inherits SIGINT ignored, and Python keeps it ignored.
+    `before`: more to do in the child before it runs."""
     import signal
 
+    def prepare_child():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if before is not None:
+            before()
+
     stdm = Path(sys.executable).with_name("stdm")
-    return subprocess.Popen([str(stdm), *map(str, argv)], stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
+    return subprocess.Popen([str(stdm), *map(str, argv)], stderr=subprocess.PIPE, text=True, preexec_fn=prepare_child)
 
 
 def test_ctrl_c_while_starting_is_one_line(tmp_path):
@@ -339,7 +344,7 @@ def test_full_disk_while_writing_is_one_line_and_leaves_nothing(tmp_path, argv):
 
     write_native(big, simulate_cine(frames=12, size=128, coils=1, seed=3))
     before = snapshot(tmp_path)
-    run = start([a.format(dir=tmp_path, big=big) for a in argv], preexec_fn=file_size_limit)
+    run = start([a.format(dir=tmp_path, big=big) for a in argv], before=file_size_limit)
     err = run.communicate(timeout=300)[1]  # a lost signal fails, never hangs CI
     assert run.returncode == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "nothing was written" in err and "too large" in err.lower()
