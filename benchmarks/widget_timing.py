@@ -85,9 +85,43 @@ class Heartbeat:
     def __exit__(self, *exc):
         self.timer.stop()
 
-    def gaps(self) -> list[tuple[float, str]]:
-        """(gap in ms, status at the beat that ended it)."""
-        return [((b - a) * 1000, status) for (a, _), (b, status) in zip(self.beats, self.beats[1:])]
+    def gaps(self, trace: Trace | None = None) -> list[tuple[float, str, str]]:
+        """(gap in ms, status at the beat that ended it, GUI steps of 10 ms or more in the gap)."""
+        return [((b - a) * 1000, status, trace.within(a, b) if trace else "")
+                for (a, _), (b, status) in zip(self.beats, self.beats[1:])]
+
+
+class Trace:
+    """Which GUI-thread steps ran in a stall: the widget's turns and the canvases' paints, timed while recording."""
+
+    STEPS = ("run", "on_yielded", "on_finished", "flush_mask_then_maps", "flush_maps", "play_result")
+
+    def __init__(self, widget):
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from vispy.app.backends import _qt
+
+        self.calls: list[tuple[float, float, str]] = []
+        self.recording = False
+        for name in self.STEPS:
+            setattr(widget, name, self.timed(name, getattr(widget, name)))
+        for owner, method, label in ((_qt.CanvasBackendDesktop, "paintGL", "napari paint"),
+                                     (FigureCanvasQTAgg, "paintEvent", "plot paint")):
+            setattr(owner, method, self.timed(label, getattr(owner, method)))
+
+    def timed(self, name, function):
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if self.recording:
+                    self.calls.append((start, time.perf_counter() - start, name))
+        return call
+
+    def within(self, start: float, end: float, least_s: float = 0.01) -> str:
+        steps = [f"{name} {1000 * length:.0f}" for t, length, name in self.calls
+                 if start <= t < end and length >= least_s]
+        return ", ".join(steps) or "–"
 
 
 def run_and_time(widget, stop_after_first_step: bool = False) -> dict:
@@ -113,8 +147,7 @@ def run_and_time(widget, stop_after_first_step: bool = False) -> dict:
     widget.show_image, widget.on_yielded = recording_image, recording_event
     start = time.perf_counter()
     widget.run()
-    ok = wait(lambda: widget.worker is None and widget._pending_mask is None  # mask and maps come after the run
-              and widget._pending_maps is None)
+    ok = wait(lambda: widget.settled)  # mask, maps and colour bars come after the run
     wait(lambda: False, timeout=0.6)  # and what the GUI does right after (repaints, playing, gc) is measured too
     times["total"] = time.perf_counter() - start
     widget.show_image, widget.on_yielded = show_image, on_yielded
@@ -223,11 +256,13 @@ def main(argv=None) -> int:
     # ---- GUI stalls during a whole dSTDM run --------------------------------------------------------------------
     widget.seed.value += 1  # a new mask: the run includes reading the sample and the coil maps
     set_params(widget, steps=args.stall_steps)
-    beat = Heartbeat(widget)
+    beat, trace = Heartbeat(widget), Trace(widget)
+    trace.recording = True
     with beat:
         stall_run = run_and_time(widget)
+    trace.recording = False
     loads.append(load_average())
-    gaps = beat.gaps()
+    gaps = beat.gaps(trace)
     worst = sorted(gaps, reverse=True)[:5]
 
     # ---- RSS over 20 identical runs -----------------------------------------------------------------------------
@@ -268,10 +303,10 @@ def main(argv=None) -> int:
               f"QTimer heartbeat every {BEAT_MS} ms on the main thread during the whole run ({len(beat.beats)} beats "
               f"in {stall_run['total']:.1f} s, reading the sample, coil maps and sampling included). Largest gap "
               f"between beats: **{worst[0][0]:.0f} ms** (target ≤ 250 ms); gaps over 250 ms: "
-              f"{sum(g > 250 for g, _ in gaps)}; median {np.median([g for g, _ in gaps]):.0f} ms; 99th percentile "
-              f"{np.percentile([g for g, _ in gaps], 99):.0f} ms.", "",
-              "| largest gaps ms | status when the beat came |", "|---|---|"]
-    lines += [f"| {g:.0f} | {status[:80]} |" for g, status in worst]
+              f"{sum(g > 250 for g, *_ in gaps)}; median {np.median([g for g, *_ in gaps]):.0f} ms; 99th percentile "
+              f"{np.percentile([g for g, *_ in gaps], 99):.0f} ms.", "",
+              "| largest gaps ms | status when the beat came | GUI-thread steps in the gap (ms) |", "|---|---|---|"]
+    lines += [f"| {g:.0f} | {status[:80]} | {steps} |" for g, status, steps in worst]
     lines += ["", f"## Memory over {repeats} identical runs", "",
               "| runs of | RSS before MB | RSS after MB | growth | layers added |", "|---|---|---|---|---|"]
     for method, params, before, after, added in memory:

@@ -2,7 +2,8 @@
 
 A run allocates hundreds of MB in a worker thread; glibc keeps freed blocks in that thread's arena, so the
 viewer's resident size would ratchet up run after run although nothing is alive (measured: +28 % over 20 runs of
-the engine alone, 0 % with a trim).
+the engine alone, 0 % with a trim). Only the young generations are collected: a full collection walks napari's
+~600 000 objects (0.3 s of frozen GUI) and a run's arrays are freed by reference counting anyway.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def libc():
 
 
 def release_freed_memory() -> None:
-    gc.collect()
+    gc.collect(1)
     lib = libc()
     if lib is not None and hasattr(lib, "malloc_trim"):  # glibc only; musl/macOS/Windows return memory differently
         lib.malloc_trim(0)

@@ -51,7 +51,8 @@ from ._sweep import RunTable, parse_counts
 FILE_SOURCE = "k-space file"
 LAYER_PREFIX = "layer: "
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews per second
-RELEASE_DELAY_MS, PLAY_DELAY_MS = 100, 0  # after a run: playing starts at once (after the mask layer), gc later
+RELEASE_DELAY_MS = 100  # after a run: gc and malloc_trim in a turn of their own
+NEXT_LAYER_MS = 60  # the pause before each layer added after a run: input and repaints are handled in between
 FINISHED = "finished"
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
 MODEL_FILTER = "*.safetensors"
@@ -120,7 +121,11 @@ def stop_on_close(widget):
 
     def stop(*_):
         widget = ref()
-        worker = None if widget is None else widget.worker
+        if widget is None:
+            return
+        widget._pending_mask = widget._pending_maps = None  # no layer is added to a closing viewer
+        widget._pending_colorbars = []
+        worker = widget.worker
         if worker is None:
             return
         for signal in (worker.yielded, worker.errored, worker.finished):
@@ -264,6 +269,8 @@ class ReconWidget(Container):
         self._reuse = None
         self._pending_mask = None  # the mask layer a MaskReady announced, added after the run in its own turn
         self._pending_maps = None  # the finished run's map layers, added after the mask layer in their own turn
+        self._pending_colorbars = []  # map layers whose colour bar is switched on in a later turn
+        self._play_when_shown = False  # play the result once the layers added after its run are there
         self.method.changed.connect(self.rebuild_parameters)
         self.source.changed.connect(self.on_source_changed)
         self.file.changed.connect(self.on_file_changed)
@@ -279,7 +286,7 @@ class ReconWidget(Container):
         self.save_recipe_button.changed.connect(self.ask_save_recipe)
         self.load_recipe_button.changed.connect(self.ask_load_recipe)
         self.viewer.layers.events.inserted.connect(self.on_layer_inserted)
-        self.viewer.layers.events.removed.connect(lambda _: self.source.reset_choices())
+        self.viewer.layers.events.removed.connect(self.on_layer_removed)
         self.native.destroyed.connect(stop_on_close(self))
         self.rebuild_parameters()
         self.on_source_changed()
@@ -291,12 +298,29 @@ class ReconWidget(Container):
         return [*SAMPLE_SOURCES, FILE_SOURCE, *layers]
 
     def on_layer_inserted(self, event):
-        self.source.reset_choices()
         layer = event.value
-        if "napari_stdm_map" in layer.metadata:  # a result file's maps (File → Open): a reader cannot set this
-            layer.colorbar.visible = True
+        if "napari_stdm_data" in layer.metadata:  # only data layers are choices (50 ms per reset on a busy GUI)
+            self.source.reset_choices()
+        if "napari_stdm_map" in layer.metadata:  # a reader cannot set this; a turn of its own (a colour bar is
+            self._pending_colorbars.append(layer)  # 50 ms + its first paint)
+            self.later(NEXT_LAYER_MS, self.flush_colorbars)
         if "napari_stdm_data" in layer.metadata and not self.running:
             self.source.value = LAYER_PREFIX + layer.name  # a k-space file was opened: use it
+
+    def flush_colorbars(self):
+        pending, self._pending_colorbars = self._pending_colorbars, []
+        for layer in pending:
+            layer.colorbar.visible = True  # drawn only while the layer is visible
+
+    @property
+    def settled(self) -> bool:
+        """No run in flight, and every layer a finished run adds after its end (mask, maps, colour bars) is there."""
+        return self.worker is None and self._pending_mask is None and self._pending_maps is None \
+            and not self._pending_colorbars
+
+    def on_layer_removed(self, event):
+        if "napari_stdm_data" in event.value.metadata:
+            self.source.reset_choices()
 
     def on_source_changed(self, *_):
         self.file.visible = self.source.value == FILE_SOURCE
@@ -489,6 +513,7 @@ class ReconWidget(Container):
         if self.running:
             return
         self.flush_mask()  # the last run's, if its turn has not come yet
+        self._play_when_shown = False
         self.reset_status()
         try:
             job = self.make_job(**overrides)
@@ -641,14 +666,13 @@ class ReconWidget(Container):
         self.progress.max = max(self.progress.max, 1)  # no busy bar after the run
         self.set_running(False)
         # the work after a run in separate turns of the event loop, so the GUI answers in between: the mask layer
-        # and playing at once, then gc + malloc_trim (0.1-0.2 s with napari's heap)
+        # and map layers, playing, then a young-generation gc + malloc_trim
         self.later(RELEASE_DELAY_MS, release_freed_memory)
-        self.later(0, self.flush_mask)
         job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
         if outcome is not None and not outcome.partial and any(k in outcome.extras for k in MAP_KINDS):
             key = self._run_key
             self._pending_maps = lambda: self.show_maps(outcome, key)  # its own turn, after the mask layer's
-            self.later(0, self.flush_maps)
+        self.later(NEXT_LAYER_MS, self.flush_mask_then_maps)
         self._kept = self._outcome = self._question = None
         self.keep_for_reuse(job)
         if question is not None and not self._failed:
@@ -692,38 +716,51 @@ class ReconWidget(Container):
             self.later(0, lambda: self.run_next_count(prepared, job.data))
         else:
             self._sweep.clear()
-            self.later(PLAY_DELAY_MS, self.play_result)  # after the mask layer (a new layer stops playing)
+            self._play_when_shown = True  # after the mask and map layers (a new layer stops playing)
+
+    def flush_mask_then_maps(self):
+        """Each new layer in its own turn of the event loop, the next one started only after this one is done:
+        timers that are due together run in one turn, and the GUI would not answer in between."""
+        self.flush_mask()
+        self.later(NEXT_LAYER_MS, self.flush_maps)
 
     def flush_maps(self):
         pending, self._pending_maps = self._pending_maps, None
         if pending is not None:
-            pending()
+            pending()  # may leave the next map for a later turn
+        if self._pending_maps is None and self._play_when_shown:
+            self._play_when_shown = False
+            self.later(NEXT_LAYER_MS, self.play_result)
 
-    def show_maps(self, run, run_key: str):
+    def show_maps(self, run, run_key: str, kinds: list[str] | None = None):
         """The maps of the finished `run` over its result (napari_stdm._layers): the prior map shown, with a colour
-        bar; the uncertainty hidden. An identical rerun updates its own map layers."""
+        bar; the uncertainty hidden. An identical rerun updates its own map layers. One layer per turn of the
+        event loop (a new layer with its colour bar costs the GUI 0.1-0.2 s)."""
         result = self.result
         if result is None or result.run is not run or result.layer not in self.viewer.layers:
             return
-        kinds = [k for k in MAP_KINDS if k in run.extras]
-        for kind in kinds:
-            values = map_display(kind, run.extras[kind], result.image)
-            kwargs = map_layer_kwargs(kind, run_key, result.name)
-            layer = next((layer for layer in self.viewer.layers if layer.metadata.get("napari_stdm_map") == kind
-                          and layer.metadata.get("napari_stdm_map_of") == run_key), None)
-            if layer is None:
-                layer = self.add_layer(values, kwargs.pop("name"), kwargs.pop("metadata"), **kwargs)
-            else:
-                layer.data, layer.visible = values, kwargs["visible"]
-            layer.colorbar.visible = True  # drawn only while the layer is visible
+        all_kinds = [k for k in MAP_KINDS if k in run.extras]
+        kind, *rest = all_kinds if kinds is None else kinds
+        values = map_display(kind, run.extras[kind], result.image)
+        kwargs = map_layer_kwargs(kind, run_key, result.name)
+        layer = next((layer for layer in self.viewer.layers if layer.metadata.get("napari_stdm_map") == kind
+                      and layer.metadata.get("napari_stdm_map_of") == run_key), None)
+        if layer is None:
+            layer = self.add_layer(values, kwargs.pop("name"), kwargs.pop("metadata"), **kwargs)
+        else:
+            layer.data, layer.visible = values, kwargs["visible"]  # its colour bar: on_layer_inserted
         self.viewer.layers.selection.active = result.layer  # the cine stays the selected layer (window, play)
-        self.maps_text.set(map_legend(kinds), "\n\n".join(MAP_LABELS[k][2] for k in kinds))
+        if rest:
+            self._pending_maps = lambda: self.show_maps(run, run_key, rest)
+            self.later(NEXT_LAYER_MS, self.flush_maps)
+        else:
+            self.maps_text.set(map_legend(all_kinds), "\n\n".join(MAP_LABELS[k][2] for k in all_kinds))
 
     def hide_maps(self):
         """A new result hides every map shown: an additive overlay (and its colour bar) over a result it does not
         belong to would read as that result's map."""
         for layer in self.viewer.layers:
-            if "napari_stdm_map" in layer.metadata:
+            if "napari_stdm_map" in layer.metadata and layer.visible:  # setting it again costs a refresh
                 layer.visible = False
 
     def play_result(self) -> bool:

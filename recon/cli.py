@@ -81,7 +81,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, planes=args.planes, preset=args.preset, steps=args.steps,
                       batch=args.batch, crop=args.crop or None, lr=args.lr, warmup=args.warmup,
                       checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
-                      sigma_max=args.sigma_max, max_minutes=args.max_minutes,
+                      sigma_max=args.sigma_max, sigma_focus=args.sigma_focus, max_minutes=args.max_minutes,
                       variants=args.variants, skip_slices=args.skip_slices, init_from=args.init_from)
     out = train(cfg, progress=not args.quiet)
     if int(os.environ.get("RANK", "0")) == 0:
@@ -415,6 +415,9 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--lr", type=number(float, above=0, high=1), default=2e-4)
     tr.add_argument("--warmup", type=number(int, 0), default=500)
     tr.add_argument("--sigma-max", type=number(float, above=0, high=800), default=50.0)
+    tr.add_argument("--sigma-focus", type=number(float, above=0, high=800),
+                    help="train 3/4 of each batch at noise levels up to this one (the samplers that start from an "
+                         "estimate use sigma <= 0.1), e.g. to fine-tune a prior with --init-from")
     tr.add_argument("--checkpoint-every", type=number(int, 1), default=1000)
     tr.add_argument("--max-minutes", type=number(float, above=0), help="stop (and save) when this much time has passed")
     tr.add_argument("--seed", type=SEED, default=0)

@@ -67,6 +67,25 @@ def test_sde_schedule():
     assert s[0] == pytest.approx(2.0) and s[-1] == pytest.approx(0.01) and torch.all(s[1:] < s[:-1])
 
 
+def test_focused_loss_trains_mostly_at_the_samplers_noise_levels(monkeypatch):
+    """--sigma-focus: 3/4 of a batch at sigma <= focus (log-uniform from sigma_min), the rest over the whole range."""
+    sde, seen = VESDE(0.01, 50.0), []
+
+    def network(x, log_sigma):
+        seen.append(torch.exp(4 * log_sigma))
+        return torch.zeros_like(x)
+
+    x0 = torch.zeros(4000, 1, 2, 2)
+    sde.loss(network, x0, torch.Generator().manual_seed(0), focus=0.2)
+    sigma = seen[0]
+    share = float((sigma <= 0.2).float().mean())
+    assert 0.75 < share < 0.85  # 0.75 + 0.25 * (the whole range's share below 0.2: 0.35)
+    assert float(sigma.min()) >= 0.01 and float(sigma.max()) > 1.0
+    seen.clear()
+    sde.loss(network, x0, torch.Generator().manual_seed(0))
+    assert float((seen[0] <= 0.2).float().mean()) < 0.45
+
+
 def test_tiny_training_lowers_the_loss(tmp_path):
     for seed in (10010, 10011):
         write_native(tmp_path / f"{seed}.h5", simulate_cine(frames=6, size=32, coils=1, seed=seed, snr=None))

@@ -39,9 +39,16 @@ class VESDE:
     def score(self, network, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         return (self.denoise(network, x, sigma) - x) / sigma.reshape(-1, 1, 1, 1) ** 2
 
-    def loss(self, network, x0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Denoising score matching at sigma = sigma(t), t ~ U(0, 1), EDM loss weighting."""
+    def loss(self, network, x0: torch.Tensor, generator: torch.Generator | None = None,
+             focus: float | None = None, focus_share: float = 0.75) -> torch.Tensor:
+        """Denoising score matching at sigma = sigma(t), t ~ U(0, 1), EDM loss weighting. With `focus`, a share
+        `focus_share` of the batch draws sigma from [sigma_min, focus] instead (log-uniform): the noise levels the
+        data-consistent samplers visit (they start at sigma 0.1) get most of the training."""
         t = torch.rand(x0.shape[0], generator=generator, device=x0.device)
+        if focus is not None:
+            top = math.log(min(focus, self.sigma_max) / self.sigma_min) / math.log(self.sigma_max / self.sigma_min)
+            focused = torch.rand(x0.shape[0], generator=generator, device=x0.device) < focus_share
+            t = torch.where(focused, t * top, t)
         sigma = self.sigma(t)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device)
         denoised = self.denoise(network, x0 + sigma.reshape(-1, 1, 1, 1) * noise, sigma)

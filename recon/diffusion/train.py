@@ -41,6 +41,7 @@ class TrainConfig:
     ema: float = 0.999
     sigma_min: float = 0.01
     sigma_max: float = 50.0
+    sigma_focus: float | None = None  # most of each batch trained at sigma <= this (VESDE.loss)
     checkpoint_every: int = 1000
     max_minutes: float | None = None  # stop early (with a checkpoint) when this wall-clock budget is spent
     seed: int = 0
@@ -160,7 +161,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         for group in optimiser.param_groups:
             group["lr"] = cfg.lr * min(1.0, step / max(cfg.warmup, 1))
         x0 = data.batch(cfg.batch, rng).to(device)
-        loss = sde.loss(wrapped, x0, generator)
+        loss = sde.loss(wrapped, x0, generator, focus=cfg.sigma_focus)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -57,6 +57,10 @@ def check_numbers(cfg) -> None:
         value, (low, high) = getattr(cfg, name), SDE_LIMITS[name]
         if not is_real(value) or not low <= value <= high:
             refuse(name, value, f"a finite number in {low:g}..{high:g}")
+    if cfg.sigma_focus is not None and (not is_real(cfg.sigma_focus) or
+                                        not cfg.sigma_min < cfg.sigma_focus <= cfg.sigma_max):
+        refuse("sigma_focus", cfg.sigma_focus, f"a finite number above sigma_min {cfg.sigma_min:g} and at most "
+               f"sigma_max {cfg.sigma_max:g}, or none")
     if not is_real(cfg.ema) or not 0 <= cfg.ema < 1:
         refuse("ema", cfg.ema, "a number in 0..1 (1 excluded)")
     if cfg.sigma_min >= cfg.sigma_max:

@@ -322,7 +322,8 @@ SETTINGS = [  # TrainConfig fields as the widget or a script could set them
     ("sigma_min", 0.0), ("checkpoint_every", 0), ("max_minutes", float("nan")), ("max_minutes", -1.0),
     ("variants", 0), ("crop", 5), ("threads", 0), ("seed", -1), ("ema", 1.0), ("grad_clip", 0.0),
     ("skip_slices", (-1,)), ("planes", "zt"), ("preset", "huge"), ("data", []), ("data", ["/no/such"]),
-    ("init_from", "/no/such.safetensors"),
+    ("init_from", "/no/such.safetensors"), ("sigma_focus", 0.005), ("sigma_focus", 80.0),
+    ("sigma_focus", float("nan")),
 ]
 
 

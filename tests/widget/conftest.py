@@ -30,8 +30,7 @@ def widget(make_napari_viewer, monkeypatch):
 
 def wait_idle(qtbot, widget, timeout=120_000):
     """The run has ended and the layers it adds after its end (the mask, the maps) are there."""
-    qtbot.waitUntil(lambda: widget.worker is None and widget._pending_mask is None and widget._pending_maps is None,
-                    timeout=timeout)
+    qtbot.waitUntil(lambda: widget.settled, timeout=timeout)
 
 
 def full_text(label) -> str:

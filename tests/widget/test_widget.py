@@ -519,7 +519,8 @@ def test_undersampled_file_defaults_to_its_own_mask_and_a_discarding_mask_asks_f
     assert len(asked) == 1 and "already undersampled" in asked[0] and "% of its measured samples" in asked[0]
     assert widget.result is None and full_text(widget.status).startswith("not run")
     widget.run()  # asked again; this time the mask is applied anyway
-    qtbot.waitUntil(lambda: widget.result is not None and widget.worker is None, timeout=60_000)
+    qtbot.waitUntil(lambda: widget.result is not None, timeout=60_000)
+    wait_idle(qtbot, widget)
     assert len(asked) == 2 and widget.job.allow_discard and widget.job.mask_info["discarded"] > 0.3
     widget.mask.value = "file"  # the file's own mask asks nothing
     widget.run()
@@ -535,7 +536,8 @@ def test_a_file_chosen_in_the_dock_asks_once_read_and_can_switch_to_its_mask(qtb
     widget.file.value = undersampled_file(tmp_path, "dock")
     widget.method.value = "zero-filled"
     widget.run()  # mask vista: the data are read in the worker, then the question
-    qtbot.waitUntil(lambda: widget.result is not None and widget.worker is None, timeout=60_000)
+    qtbot.waitUntil(lambda: widget.result is not None, timeout=60_000)
+    wait_idle(qtbot, widget)
     assert widget.mask.value == "file" and widget.job.mask_info["kind"] == "file"
     assert widget.job.mask_info["effective_accel"] == pytest.approx(FILE_MASK_R_EFF)
 
@@ -593,7 +595,8 @@ def test_steps_sweep_runs_each_count_as_a_labelled_layer_with_a_table_row(qtbot,
     widget.run = recording_run
     widget.sweep_text.value = "2, 5"
     widget.sweep()
-    qtbot.waitUntil(lambda: widget.table.rowCount() == 2 and widget.worker is None, timeout=120_000)
+    qtbot.waitUntil(lambda: widget.table.rowCount() == 2, timeout=120_000)
+    wait_idle(qtbot, widget)
     rows = widget.table.rows()
     assert [r[:2] for r in rows] == [["lps", "2"], ["lps", "5"]]
     assert all(float(r[2]) > 10 and 0 < float(r[3]) <= 1 and float(r[4]) >= 0 for r in rows)
@@ -652,7 +655,7 @@ def test_recipe_saves_and_loads_back_into_the_controls(qtbot, widget, tmp_path, 
 def test_opening_kspace_opens_the_dock_and_a_finished_run_plays(qtbot, make_napari_viewer, tmp_path):
     """The clicks a clinician needs: File → Open a multi-slice file (the dock opens with it as data), Run: the
     result plays."""
-    viewer = make_napari_viewer()
+    viewer = make_napari_viewer(show=True)  # playing advances a frame only after the last one was drawn
     write_multislice_mat(tmp_path / "sax.mat")
     viewer.open(str(tmp_path / "sax.mat"), plugin="napari-stdm")
     docks = [name for name in viewer.window.dock_widgets if name.startswith("Cine reconstruction")]
