@@ -47,6 +47,13 @@ Another method: one more click on the method dropdown and one on the method (**7
 Before this change the same path took 8 clicks and failed at Run for a multi-slice file ("choose one … (--slice)").
 """
 
+STALL_NOTE = """\
+GUI-thread steps: the widget's handlers (`on_yielded`: an iterate reaches its layer; `flush_mask_then_maps`,
+`flush_maps`: the layers added after a run, each in its own turn with a 60 ms pause before the next) and the
+canvases' paints (*napari paint*: vispy redrawing the canvas, software OpenGL here; *plot paint*: the convergence
+plot). The measured run is the session's first with a prior map: the first paint of the first colour bar compiles
+its GL programs (about 170 ms of paint under Mesa llvmpipe; about 80 ms for later colour bars in the session)."""
+
 
 def wait(condition, timeout: float = 900.0) -> bool:
     from qtpy.QtCore import QEvent
@@ -307,6 +314,7 @@ def main(argv=None) -> int:
               f"{np.percentile([g for g, *_ in gaps], 99):.0f} ms.", "",
               "| largest gaps ms | status when the beat came | GUI-thread steps in the gap (ms) |", "|---|---|---|"]
     lines += [f"| {g:.0f} | {status[:80]} | {steps} |" for g, status, steps in worst]
+    lines += ["", STALL_NOTE]
     lines += ["", f"## Memory over {repeats} identical runs", "",
               "| runs of | RSS before MB | RSS after MB | growth | layers added |", "|---|---|---|---|---|"]
     for method, params, before, after, added in memory:
