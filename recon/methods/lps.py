@@ -41,7 +41,7 @@ class LowRankPlusSparse(Method):
     summary = "L+S (Otazo): low-rank + temporal-FFT-sparse decomposition with data consistency."
     iterations: int = param(100, "iterations", min=1, max=1000)
     lambda_l: float = param(0.03, "low-rank threshold, fraction of the largest singular value", min=0.0, max=1.0)
-    lambda_s: float = param(0.005, "sparsity threshold in temporal frequency (normalised units)", min=0.0, max=1.0)
+    lambda_s: float = param(0.02, "sparsity threshold in temporal frequency (normalised units)", min=0.0, max=1.0)
     tolerance: float = param(1e-4, "stop when the relative update falls below this", min=0.0, max=1.0)
 
     def iterate(self, problem):
