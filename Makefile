@@ -59,15 +59,19 @@ weights: setup
 	$(BIN)/stdm train $(TRAIN_FLAGS) --planes xy --out sample_data/spatial_xy.safetensors; wait
 	mv sample_data/stdm_yt_xt.loss.png sample_data/spatial_xy.loss.png benchmarks/results/
 
-# The shipped y-t/x-t prior: the phantom-only prior (make weights SOURCES=phantoms WEIGHT_MINUTES=50) fine-tuned on
-# phantoms + Sunnybrook with 3/4 of each batch at the noise levels the samplers visit (sigma <= 0.2), 80 minutes.
+# The shipped y-t/x-t prior: the phantom-only prior (make weights SOURCES=phantoms WEIGHT_MINUTES=50; the shipped one
+# of commit 52c813b by default) fine-tuned on phantoms + Sunnybrook with 3/4 of each batch at the noise levels the
+# samplers visit (sigma <= 0.2), 80 minutes. A run continues from data/focus/*.state.pt when one is there.
 FOCUS_MINUTES ?= 80
+FOCUS_INIT ?= data/focus/phantom_only.safetensors
 weights-focus: setup
 	[ -f $(SUNNYBROOK) ] || { echo "$(SUNNYBROOK) is missing: set SUNNYBROOK=path/to/sunnybrook_scd2001_sax_cine.npz"; exit 2; }
+	[ -d data/train ] || $(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
 	mkdir -p data/focus
+	[ -f $(FOCUS_INIT) ] || git show 52c813b:sample_data/stdm_yt_xt.safetensors > $(FOCUS_INIT)
 	$(BIN)/stdm train --data data/train:1 --data $(SUNNYBROOK):2 --skip-slices $(TUNING_SLICES) --planes both \
 		--preset small --steps 50000 --lr 3e-4 --warmup 100 --sigma-focus 0.2 --max-minutes $(FOCUS_MINUTES) \
-		--threads 1 --quiet --init-from sample_data/stdm_yt_xt.safetensors --out data/focus/stdm_yt_xt.safetensors
+		--threads 1 --quiet --init-from $(FOCUS_INIT) --out data/focus/stdm_yt_xt.safetensors
 	cp data/focus/stdm_yt_xt.safetensors sample_data/stdm_yt_xt.safetensors
 	cp data/focus/stdm_yt_xt.loss.png benchmarks/results/focus_stdm_yt_xt.loss.png
 

@@ -101,7 +101,8 @@ class Heartbeat:
 class Trace:
     """Which GUI-thread steps ran in a stall: the widget's turns and the canvases' paints, timed while recording."""
 
-    STEPS = ("run", "on_yielded", "on_finished", "flush_mask_then_maps", "flush_maps", "play_result")
+    STEPS = ("run", "on_yielded", "on_finished", "flush_mask_then_maps", "flush_maps", "flush_colorbars",
+             "play_when_shown")
 
     def __init__(self, widget):
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg

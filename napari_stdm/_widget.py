@@ -310,17 +310,20 @@ class ReconWidget(Container):
     def flush_colorbars(self):
         pending, self._pending_colorbars = self._pending_colorbars, []
         for layer in pending:
-            layer.colorbar.visible = True  # drawn only while the layer is visible
+            if layer in self.viewer.layers:
+                layer.colorbar.visible = True  # drawn only while the layer is visible
 
     @property
     def settled(self) -> bool:
         """No run in flight, and every layer a finished run adds after its end (mask, maps, colour bars) is there."""
         return self.worker is None and self._pending_mask is None and self._pending_maps is None \
-            and not self._pending_colorbars
+            and not self._pending_colorbars and not self._play_when_shown and not self._sweep
 
     def on_layer_removed(self, event):
         if "napari_stdm_data" in event.value.metadata:
             self.source.reset_choices()
+        if event.value in self._pending_colorbars:
+            self._pending_colorbars.remove(event.value)
 
     def on_source_changed(self, *_):
         self.file.visible = self.source.value == FILE_SOURCE
@@ -512,7 +515,7 @@ class ReconWidget(Container):
         problem to reuse, allow_discard after the user agreed)."""
         if self.running:
             return
-        self.flush_mask()  # the last run's, if its turn has not come yet
+        self.flush_layers()  # the last run's, if their turn has not come yet: reset_status hides its maps
         self._play_when_shown = False
         self.reset_status()
         try:
@@ -665,8 +668,8 @@ class ReconWidget(Container):
         worker, self.worker = self.worker, None
         self.progress.max = max(self.progress.max, 1)  # no busy bar after the run
         self.set_running(False)
-        # the work after a run in separate turns of the event loop, so the GUI answers in between: the mask layer
-        # and map layers, playing, then a young-generation gc + malloc_trim
+        # the work after a run in separate turns of the event loop, so the GUI answers in between: the mask layer,
+        # the young-generation gc + malloc_trim, the map layers and their colour bars, then playing
         self.later(RELEASE_DELAY_MS, release_freed_memory)
         job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
         if outcome is not None and not outcome.partial and any(k in outcome.extras for k in MAP_KINDS):
@@ -721,16 +724,33 @@ class ReconWidget(Container):
     def flush_mask_then_maps(self):
         """Each new layer in its own turn of the event loop, the next one started only after this one is done:
         timers that are due together run in one turn, and the GUI would not answer in between."""
-        self.flush_mask()
-        self.later(NEXT_LAYER_MS, self.flush_maps)
+        try:
+            self.flush_mask()
+        finally:
+            self.later(NEXT_LAYER_MS, self.flush_maps)
 
     def flush_maps(self):
         pending, self._pending_maps = self._pending_maps, None
-        if pending is not None:
-            pending()  # may leave the next map for a later turn
-        if self._pending_maps is None and self._play_when_shown:
+        try:
+            if pending is not None:
+                pending()  # may leave the next map for a later turn
+        finally:
+            if self._pending_maps is None and self._play_when_shown:
+                self.later(NEXT_LAYER_MS, self.play_when_shown)
+
+    def flush_layers(self):
+        """Every layer a finished run still has to add, at once (a new run is starting)."""
+        self.flush_mask()
+        while self._pending_maps is not None:
+            pending, self._pending_maps = self._pending_maps, None
+            pending()
+        self.flush_colorbars()
+
+    def play_when_shown(self):
+        """Play the result once its layers are there, unless a new run started meanwhile."""
+        if self._play_when_shown and not self.running:
             self._play_when_shown = False
-            self.later(NEXT_LAYER_MS, self.play_result)
+            self.play_result()
 
     def show_maps(self, run, run_key: str, kinds: list[str] | None = None):
         """The maps of the finished `run` over its result (napari_stdm._layers): the prior map shown, with a colour

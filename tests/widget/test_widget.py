@@ -682,6 +682,32 @@ def map_layers_of(widget, kind):
     return [layer for layer in widget.viewer.layers if layer.metadata.get("napari_stdm_map") == kind]
 
 
+def test_a_sweeps_maps_never_lie_over_the_next_runs_preview(qtbot, widget, tmp_path, tiny_model):
+    """The next count starts at once; the finished count's maps must not appear over the new live preview."""
+    from recon.events import Step
+
+    open_small_cine(widget, tmp_path)
+    widget.method.value = "dstdm"
+    set_params(widget, model=str(tiny_model))
+    seen, original = [], widget.on_yielded
+
+    def recording(event):
+        original(event)
+        if isinstance(event, Step):
+            seen.append((widget._run_key, [layer.metadata["napari_stdm_map_of"] for layer in widget.viewer.layers
+                                           if "napari_stdm_map" in layer.metadata and layer.visible]))
+
+    widget.on_yielded = recording
+    widget.sweep_text.value = "2, 3"
+    widget.sweep()
+    qtbot.waitUntil(lambda: widget.table.rowCount() == 2, timeout=120_000)
+    wait_idle(qtbot, widget)
+    assert len({key for key, _ in seen}) == 2 and all(not shown for _, shown in seen)
+    shown = [layer for layer in widget.viewer.layers if "napari_stdm_map" in layer.metadata and layer.visible]
+    assert [layer.metadata["napari_stdm_map_of"] for layer in shown] == [widget._run_key]
+    assert widget.viewer.layers.selection.active.name == widget.result.layer.name
+
+
 def test_diffusion_run_draws_its_prior_map_over_the_result(qtbot, widget, tmp_path, tiny_model):
     _, _, source = open_small_cine(widget, tmp_path)
     widget.method.value = "dstdm"
@@ -737,6 +763,7 @@ def test_maps_are_saved_read_back_and_exported_as_dicom_series(qtbot, widget, tm
     assert [layer.metadata.get("napari_stdm_map") for layer in opened] == [None, "prior_map", "uncertainty"]
     assert [layer.visible for layer in opened] == [True, True, False]
     assert np.allclose(opened[1].data, extras["prior_map"]) and str(opened[1].blending) == "additive"
+    wait_idle(qtbot, widget)  # colour bars are switched on in a turn of their own
     assert opened[1].colorbar.visible and opened[1].name.startswith("prior map (× signal level) · ")
     widget.export_dicom(str(tmp_path / "plain"))
     assert not (tmp_path / "plain_prior_map").exists()  # maps only when asked for
