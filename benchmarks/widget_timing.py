@@ -52,7 +52,8 @@ GUI-thread steps: the widget's handlers (`on_yielded`: an iterate reaches its la
 `flush_maps`: the layers added after a run, each in its own turn with a 60 ms pause before the next) and the
 canvases' paints (*napari paint*: vispy redrawing the canvas, software OpenGL here; *plot paint*: the convergence
 plot). The measured run is the session's first with a prior map: the first paint of the first colour bar compiles
-its GL programs (about 170 ms of paint under Mesa llvmpipe; about 80 ms for later colour bars in the session)."""
+its GL programs (167–182 ms of paint under Mesa llvmpipe in the measurements of 2026-11-30; about 80 ms for later
+colour bars in the session)."""
 
 
 def wait(condition, timeout: float = 900.0) -> bool:
