@@ -83,8 +83,9 @@ def append(path: Path, row: dict) -> None:
 
 def grid(args):
     """(mask kind, target R_eff, rows) in the order they run."""
-    for accel in args.accels:
-        yield "vista", accel, args.rows
+    for kind in args.masks:
+        for accel in args.accels:
+            yield kind, accel, args.rows
     for kind in args.extra_masks:
         yield kind, 8.0, [r for r in args.rows if r in MAIN_ROWS]
 
@@ -154,6 +155,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", nargs="+", default=list(ROWS), help=f"rows: {', '.join(ROWS)} or a method name")
     parser.add_argument("--params", nargs="*", default=[], help="extra method parameters KEY=VALUE for every row")
     parser.add_argument("--accels", nargs="+", type=float, default=[4, 8, 12], help="target effective accelerations")
+    parser.add_argument("--masks", nargs="+", default=["vista"], help="masks run at every --accels")
     parser.add_argument("--extra-masks", nargs="*", default=["kt-gaussian", "radial"], help="masks run at R_eff 8")
     parser.add_argument("--name", help="results file stem (default: heldout_<set>)")
     parser.add_argument("--summary", action="store_true", help="only rewrite the markdown from the CSV")

@@ -90,7 +90,8 @@ def test_tiny_training_lowers_the_loss(tmp_path):
     for seed in (10010, 10011):
         write_native(tmp_path / f"{seed}.h5", simulate_cine(frames=6, size=32, coils=1, seed=seed, snr=None))
     data = PlaneSet.from_folder(tmp_path, "both", crop=None)
-    batch = data.batch(32, np.random.default_rng(1))
+    batch, cond = data.batch(32, np.random.default_rng(1))
+    assert cond is None  # image planes: no position channels
     sde = VESDE()
 
     def fixed_loss(model):

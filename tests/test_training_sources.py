@@ -93,3 +93,32 @@ def test_training_can_start_from_earlier_weights(tmp_path, magnitude_npz, tiny_m
     with pytest.raises(ReconError, match="preset"):
         train(TrainConfig(data=[str(magnitude_npz)], out=str(tmp_path / "x.safetensors"), preset="small", steps=1,
                           batch=2, crop=None, variants=1, init_from=str(tiny_model)), progress=False)
+
+
+def test_kspace_priors_train_from_real_magnitude_cines_acquired_interleaved(tmp_path, magnitude_npz):
+    import torch
+
+    from recon.gldm.kspace import position
+
+    folder = tmp_path / "phantoms"
+    folder.mkdir()
+    write_native(folder / "p.h5", simulate_cine(frames=8, size=32, coils=1, seed=10001, snr=None))
+    planes = PlaneSet.from_sources([str(folder), f"{magnitude_npz}:3"], "kspace-local", crop=16, variants=2)
+    assert planes.weights[1:].sum() == pytest.approx(0.75)  # one phantom group, then the real cines
+    assert any("real magnitude cine" in s for s in planes.sources)
+    for group in planes.groups[1:]:  # time-interleaved acquisitions: k-space no frame of a group sampled is empty
+        assert (np.abs(group) == 0).any()
+    one = PlaneSet([], "kspace-local", crop=16, groups=[planes.groups[1]])
+    batch, where = one.batch(4, np.random.default_rng(3))
+    assert batch.shape == (4, 2, planes.groups[1].shape[1], 16) and where.shape == (1, 2, *batch.shape[-2:])
+    full = position(planes.groups[1].shape[1:])
+    starts = [s for s in range(full.shape[-1] - 15) if torch.equal(where, full[..., s:s + 16])]
+    assert len(starts) == 1  # the position channels are those of the columns the crop took
+    assert float(where[0, 0].abs().max()) > 0.5 and float(where[0, 1, 0, 1] - where[0, 1, 0, 0]) > 0
+
+
+def test_kspace_priors_read_where_they_are_in_kspace(tmp_path, magnitude_npz):
+    out = tmp_path / "g.safetensors"
+    train(TrainConfig(data=[f"{magnitude_npz}:1"], out=str(out), planes="kspace-global", preset="tiny", steps=2,
+                      batch=2, crop=16, variants=1, sigma_max=4.0, checkpoint_every=2), progress=False)
+    assert read_config(out)["unet"]["condition"] == 2

@@ -27,7 +27,8 @@ def finetune(model: torch.nn.Module, sde: VESDE, planes: PlaneSet, seconds: floa
     with torch.inference_mode(False), torch.enable_grad():
         while time.perf_counter() < deadline:
             step += 1
-            loss = sde.loss(trained, planes.batch(batch, rng), generator)
+            x0, cond = planes.batch(batch, rng)
+            loss = sde.loss(trained, x0, generator, cond=cond if trained.config.condition else None)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trained.parameters(), 1.0)

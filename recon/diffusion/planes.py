@@ -91,23 +91,29 @@ class PlaneSet:
         """Planes from several sources (recon.diffusion.sources), each drawn with its weight, whatever its size."""
         from .sources import Source, describe_source, magnitude_cines
 
-        if kind in KSPACE_KINDS:
-            if len(specs) != 1:
-                raise ReconError("GLDM's k-space priors train from one folder of acquisitions (--data once).")
-            return cls.from_folder(Source.parse(specs[0]).path, kind, crop)
         groups, weights, names = [], [], []
         for spec in specs:
             source = Source.parse(spec)
             if source.is_phantom_folder:
                 files = sorted(source.path.glob("*.h5"))
-                cines = [training_cine(p) for p in files]
                 names += [source_of(p) for p in files]
+                if kind in KSPACE_KINDS:
+                    from ..gldm.training_data import folder_planes
+
+                    planes = folder_planes(source.path, kind)
+                else:
+                    planes = [p for path in files for p in cine_planes(normalise(training_cine(path)), kind)]
             elif source.path.exists():
                 cines = magnitude_cines(source, variants, seed, skip_slices)
                 names.append(f"real magnitude cine {describe_source(source, skip_slices)}, {len(cines)} augmented")
+                if kind in KSPACE_KINDS:
+                    from ..gldm.training_data import magnitude_planes
+
+                    planes = magnitude_planes(cines, kind, seed)
+                else:
+                    planes = [p for cine in cines for p in cine_planes(normalise(cine), kind)]
             else:
                 raise DataError(f"training source {source.path} does not exist.")
-            planes = [p for cine in cines for p in cine_planes(normalise(cine), kind)]
             total = sum(p.shape[0] for p in planes)
             groups += planes
             weights += [source.weight * p.shape[0] / total for p in planes]
@@ -127,13 +133,21 @@ class PlaneSet:
     def __len__(self) -> int:
         return int(sum(g.shape[0] for g in self.groups))
 
-    def batch(self, size: int, rng: np.random.Generator) -> torch.Tensor:
-        """A batch from one randomly chosen group (same plane size), augmented."""
+    def batch(self, size: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A batch from one randomly chosen group (same plane size), augmented, and the channels a position-aware
+        network reads with it: for k-space planes where the (cropped) planes sit in k-space, (1, 2, h, w); else None."""
         group = self.groups[rng.choice(len(self.groups), p=self.weights)]
         planes = group[rng.integers(0, group.shape[0], size)]
-        if self.kind in KSPACE_KINDS:  # k-space planes: only a global phase and scale keep the physics
-            return torch.from_numpy(augment(planes, rng, self.crop, temporal=False, flips=False))
-        return torch.from_numpy(augment(planes, rng, self.crop, temporal=self.kind != "xy"))
+        if self.kind not in KSPACE_KINDS:
+            return torch.from_numpy(augment(planes, rng, self.crop, temporal=self.kind != "xy")), None
+        from ..gldm.kspace import position
+
+        where = position(planes.shape[1:])
+        if self.crop is not None and planes.shape[2] > self.crop:
+            start = int(rng.integers(0, planes.shape[2] - self.crop + 1))
+            planes, where = planes[:, :, start:start + self.crop], where[..., start:start + self.crop]
+        # k-space planes: only a global phase and scale keep the physics
+        return torch.from_numpy(augment(planes, rng, None, temporal=False, flips=False)), where.contiguous()
 
 
 def augment(planes: np.ndarray, rng: np.random.Generator, crop: int | None, temporal: bool,

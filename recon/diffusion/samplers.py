@@ -85,12 +85,13 @@ CHUNK_PIXELS = 48_000  # planes per network call so that a chunk's activations s
                       # batch of all planes (1.39 vs 3.63 s per pass over the GIRAF cine's y-t planes, 2 cores)
 
 
-def network_denoise(model, sde, planes: torch.Tensor, sigma: float) -> torch.Tensor:
+def network_denoise(model, sde, planes: torch.Tensor, sigma: float, cond: torch.Tensor | None = None) -> torch.Tensor:
     """D(planes; sigma) for a (n, 2, h, w) batch, in cache-sized chunks, channels-last (faster convolutions; the
-    model is put in that layout once, when it is loaded: recon.methods.stdm.cached_model)."""
+    model is put in that layout once, when it is loaded: recon.methods.stdm.cached_model). `cond`: (1, c, h, w)
+    channels every plane shares (UNetConfig.condition), or None."""
     chunk = max(1, CHUNK_PIXELS // (planes.shape[-2] * planes.shape[-1]))
     out = [sde.denoise(model, part.contiguous(memory_format=torch.channels_last),
-                       torch.full((part.shape[0],), float(sigma)))
+                       torch.full((part.shape[0],), float(sigma)), cond)
            for part in planes.split(chunk)]
     return torch.cat(out).contiguous()
 

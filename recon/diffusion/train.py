@@ -9,7 +9,7 @@ import copy
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +19,11 @@ from tqdm import tqdm
 
 from ..errors import ReconError
 from .checkpoint import load_model, save_model, save_state
-from .planes import PlaneSet, seeds_in
+from .planes import KSPACE_KINDS, PlaneSet, seeds_in
 from .resume import read_resume_state, state_path
 from .sde import VESDE
 from .train_checks import check_train_config
-from .unet import PRESETS, UNet, parameter_count
+from .unet import PRESETS, UNet, UNetConfig, parameter_count
 
 
 @dataclass
@@ -104,10 +104,15 @@ def model_config(cfg: TrainConfig, data: PlaneSet, world_size: int, seconds: flo
     }
 
 
+def network_config(cfg: TrainConfig) -> UNetConfig:
+    """The preset; k-space priors (GLDM) also read where each pixel sits in k-space (2 position channels)."""
+    return replace(PRESETS[cfg.preset], condition=2 if cfg.planes in KSPACE_KINDS else 0)
+
+
 def resume_state(cfg: TrainConfig) -> dict | None:
     """The checked state of an earlier run of `cfg.out`, before any data is read (a bad one is refused at once)."""
     with torch.device("meta"):
-        model = UNet(PRESETS[cfg.preset])
+        model = UNet(network_config(cfg))
         optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     return read_resume_state(Path(cfg.out), model, optimiser)
 
@@ -125,7 +130,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         cfg.data = [cfg.data]
     data = PlaneSet.from_sources(cfg.data, cfg.planes, cfg.crop, cfg.variants, cfg.seed, tuple(cfg.skip_slices))
     torch.manual_seed(cfg.seed)
-    model = UNet(PRESETS[cfg.preset]).to(device)
+    model = UNet(network_config(cfg)).to(device)
     ema = copy.deepcopy(model).eval()
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sde = VESDE(cfg.sigma_min, cfg.sigma_max)
@@ -133,7 +138,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     if cfg.init_from and state is None:
         initial = load_model(cfg.init_from)[0]
         if initial.config != model.config:
-            raise ReconError(f"--init-from {cfg.init_from} is a {initial.config} network, not the '{cfg.preset}' preset.")
+            raise ReconError(f"--init-from {cfg.init_from} is a {initial.config} network, not {model.config} "
+                             f"(the '{cfg.preset}' preset for {cfg.planes} planes).")
         model.load_state_dict(initial.state_dict())
         ema.load_state_dict(initial.state_dict())
     if state is not None:
@@ -160,8 +166,9 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     for step in range(start_step + 1, cfg.steps + 1):
         for group in optimiser.param_groups:
             group["lr"] = cfg.lr * min(1.0, step / max(cfg.warmup, 1))
-        x0 = data.batch(cfg.batch, rng).to(device)
-        loss = sde.loss(wrapped, x0, generator, focus=cfg.sigma_focus)
+        x0, cond = data.batch(cfg.batch, rng)
+        cond = cond.to(device) if cond is not None and model.config.condition else None
+        loss = sde.loss(wrapped, x0.to(device), generator, focus=cfg.sigma_focus, cond=cond)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -1,5 +1,6 @@
 """A compact U-Net score network in plain torch: 2 channels (real, imag) in and out, conditioned on the noise
-level, for planes of any size (padded internally to a multiple of the total down-sampling factor)."""
+level, for planes of any size (padded internally to a multiple of the total down-sampling factor). With
+`condition` > 0 it also reads that many channels it does not denoise (GLDM: where in k-space each pixel sits)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class UNetConfig:
     multipliers: tuple[int, ...] = (1, 2, 2)
     blocks: int = 1  # residual blocks per level
     embedding: int = 128
+    condition: int = 0  # extra input channels that are read, not denoised
 
     def to_dict(self) -> dict:
         return {**asdict(self), "multipliers": list(self.multipliers)}
@@ -70,7 +72,7 @@ class UNet(nn.Module):
         self.config = config
         ch, emb = config.channels, config.embedding
         self.embed = NoiseEmbedding(emb)
-        self.conv_in = nn.Conv2d(2, ch, 3, padding=1)
+        self.conv_in = nn.Conv2d(2 + config.condition, ch, 3, padding=1)
         widths = [ch * m for m in config.multipliers]
         self.down, self.downsample = nn.ModuleList(), nn.ModuleList()
         skips, cur = [ch], ch
@@ -98,7 +100,12 @@ class UNet(nn.Module):
     def factor(self) -> int:
         return 2 ** (len(self.config.multipliers) - 1)
 
-    def forward(self, x: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c_noise: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        if self.config.condition:
+            if cond is None or cond.shape[1] != self.config.condition:
+                raise ValueError(f"this network reads {self.config.condition} condition channels; got "
+                                 f"{None if cond is None else cond.shape[1]}")
+            x = torch.cat([x, cond.expand(x.shape[0], -1, -1, -1).to(x.dtype)], dim=1)
         height, width = x.shape[-2:]
         pad_h, pad_w = (-height) % self.factor, (-width) % self.factor
         x = F.pad(x, (0, pad_w, 0, pad_h), mode="reflect" if min(height, width) > 1 else "constant")

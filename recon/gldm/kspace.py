@@ -22,6 +22,16 @@ def ramp(shape: tuple[int, int]) -> torch.Tensor:
     return torch.clamp(r, min=1.0) / (min(ny, nx) / 2)
 
 
+def position(shape: tuple[int, int]) -> torch.Tensor:
+    """(1, 2, ky, kx): each pixel's ky and kx offset from the k-space centre in the ramp's unit, the channels a
+    position-aware prior reads (a crop of k-space alone does not say where in k-space it sits)."""
+    ny, nx = shape
+    unit = min(ny, nx) / 2
+    y = (torch.arange(ny, dtype=torch.float32) - ny // 2) / unit
+    x = (torch.arange(nx, dtype=torch.float32) - nx // 2) / unit
+    return torch.stack(torch.meshgrid(y, x, indexing="ij"))[None]
+
+
 def to_weighted(image: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return fft2c(image) * weight
 

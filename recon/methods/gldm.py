@@ -17,9 +17,9 @@ import torch
 from ..diffusion.checkpoint import CheckpointError, default_model_path
 from ..diffusion.finetune import finetune
 from ..diffusion.planes import PlaneSet
-from ..diffusion.samplers import corrector_step, network_denoise, predictor_step
+from ..diffusion.samplers import complex_noise, corrector_step, network_denoise, predictor_step
 from ..errors import MethodError
-from ..gldm.kspace import from_weighted, ramp, to_weighted, weighted_scale
+from ..gldm.kspace import from_weighted, position, ramp, to_weighted, weighted_scale
 from ..gldm.lowrank import low_rank_step
 from ..gldm.training_data import acquisition_planes, merged_weighted
 from ..physics import fft2c, ifft2c
@@ -27,6 +27,8 @@ from ..prior_map import prior_map
 from . import register
 from .base import Iterate, Method, announce, param
 from .stdm import cached_model
+
+INITS = ("zero-filled", "view-shared")
 
 
 @register
@@ -48,6 +50,11 @@ class GLDM(Method):
     finetune_seconds: float = param(0.0, "scan-specific mode: fine-tune both priors on this scan's own merged "
                                           "k-space for this many seconds in all before reconstructing (0 = off)",
                                      min=0.0, max=3600.0)
+    init: str = param("zero-filled", "start from the 'zero-filled' k-space or the 'view-shared' one (each frame's "
+                                     "unsampled k-space from the frames that sampled it), plus noise at sigma_start",
+                      choices=INITS)
+    sigma_start: float = param(0.0, "starting noise level (0 = the priors' sigma_max, the paper)", min=0.0,
+                               max=1000.0)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
 
@@ -85,7 +92,6 @@ class GLDM(Method):
         generator = torch.Generator().manual_seed(self.seed)
         weight = ramp(problem.shape[-2:])
         zero_filled = problem.zero_filled()
-        k = to_weighted(zero_filled, weight)
         measured = problem.kspace.numpy(), problem.mask.numpy(), problem.sens.numpy()
         # normalised like the training planes (the merged k-space), from the measured data only
         scale = weighted_scale(merged_weighted(measured[0], measured[1], "kspace-global", measured[2]))
@@ -96,8 +102,8 @@ class GLDM(Method):
             image = problem.op.data_consistency(from_weighted(k_weighted * scale, weight), problem.kspace)
             return to_weighted(image, weight) / scale
 
-        k = k / scale
-        sigmas = models[0][1].schedule(self.steps).tolist() if models else [0.0] * self.steps
+        sigmas = models[0][1].schedule(self.steps, self.sigma_start or None).tolist() if models else [0.0] * self.steps
+        k = self.start(problem, zero_filled, weight, scale, sigmas[0], generator)
         with torch.inference_mode():
             for i, sigma in enumerate(sigmas):
                 sigma_next = sigmas[i + 1] if i + 1 < len(sigmas) else 0.0
@@ -116,6 +122,15 @@ class GLDM(Method):
                         extras["prior_map"] = prior_map(problem, x)
                     yield Iterate(i + 1, len(sigmas), problem.to_output(x), extras)
 
+    def start(self, problem, zero_filled, weight, scale, sigma, generator) -> torch.Tensor:
+        """The normalised weighted k-space the iterations start from; noise at `sigma` only from a lowered start
+        (from sigma_max the paper starts at the zero-filled k-space as it is)."""
+        if self.init not in INITS:
+            raise MethodError(f"init '{self.init}' unknown; use {', '.join(INITS)}.")
+        image = problem.view_shared() if self.init == "view-shared" else zero_filled
+        k = to_weighted(image, weight) / scale
+        return k + sigma * complex_noise(k.shape, generator) if self.sigma_start > 0 else k
+
     def finetuned(self, models, measured, problem, zero_filled):
         """Scan-specific mode: each prior trained further on this acquisition's own merged k-space (the time shared
         between them). Yields the zero-filled start while it trains, so a consumer can show progress or stop."""
@@ -133,8 +148,10 @@ class GLDM(Method):
 
     @staticmethod
     def denoiser(model, sde):
-        """D(k, sigma) of the weighted k-space, each frame one plane."""
+        """D(k, sigma) of the weighted k-space, each frame one plane (with its position in k-space when the prior
+        reads it)."""
         def denoise(k: torch.Tensor, sigma: float) -> torch.Tensor:
-            out = network_denoise(model, sde, torch.stack([k.real, k.imag], dim=1), sigma)
+            where = position(k.shape[-2:]) if model.config.condition else None
+            out = network_denoise(model, sde, torch.stack([k.real, k.imag], dim=1), sigma, where)
             return torch.complex(out[:, 0], out[:, 1])
         return denoise
