@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import methods
 from .arguments import SEED, number
+from .diffusion.kinds import plane_kinds
 from .entry import Terminated, on_sigterm
 from .errors import Cancelled, ReconError
 from .masks import KINDS
@@ -407,7 +408,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--variants", type=number(int, 1, 10_000), default=16, help="augmented cines per slice of a magnitude source")
     tr.add_argument("--skip-slices", type=lambda s: tuple(int(v) for v in s.split(",") if v), default=(),
                     help="slices of magnitude sources to keep out of training (a tuning set), e.g. 3,7")
-    tr.add_argument("--planes", default="both", choices=["yt", "xt", "both", "xy", "kspace-global", "kspace-local"])
+    tr.add_argument("--planes", default="both", choices=plane_kinds())
     tr.add_argument("--preset", default="small", help="network size: tiny, small, base, paper")
     tr.add_argument("--steps", type=number(int, 1), default=10000)
     tr.add_argument("--batch", type=number(int, 1, 4096), default=32)

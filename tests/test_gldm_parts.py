@@ -103,7 +103,7 @@ def test_gldm_runs_yields_and_keeps_the_last_iterate(interleaved_problem, tiny_g
 
 def test_gldm_scan_specific_mode_trains_copies_and_reports_progress(interleaved_problem, tiny_gldm_models):
     from recon import methods
-    from recon.methods.stdm import cached_model
+    from recon.diffusion.checkpoint import cached_model
 
     g, local = tiny_gldm_models
     before = [p.clone() for p in cached_model(g)[0].parameters()]

@@ -41,7 +41,7 @@ class RecordingSDE:
     def __init__(self):
         self.sigmas = []
 
-    def denoise(self, model, planes, sigma):
+    def denoise(self, model, planes, sigma, cond=None):
         self.sigmas.append(float(sigma[0]))
         return planes * 0.5
 

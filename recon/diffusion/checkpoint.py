@@ -6,6 +6,7 @@ Training state (optimiser, EMA, step) for resuming goes to a .pt next to it, loa
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -139,6 +140,13 @@ def load_model(path: str | Path) -> tuple[UNet, VESDE, dict]:
     model.load_state_dict(weights)
     sde = VESDE(**config["sde"])
     return model.eval(), sde, config
+
+
+@lru_cache(maxsize=4)
+def cached_model(path: str) -> tuple[UNet, VESDE, dict]:
+    """load_model, kept for the next run (the methods share it; fine-tuning works on copies), channels-last."""
+    model, sde, config = load_model(path)
+    return model.to(memory_format=torch.channels_last), sde, config  # see samplers.network_denoise
 
 
 def save_state(path: str | Path, state: dict) -> Path:

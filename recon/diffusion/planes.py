@@ -1,9 +1,10 @@
 """Training planes cut from cines, with augmentations that respect the physics.
 
-Plane kinds: "yt" — for each x, the (t, y) plane; "xt" — for each y, the (t, x) plane; "xy" — each frame;
+Image plane kinds: "yt" — for each x, the (t, y) plane; "xt" — for each y, the (t, x) plane; "xy" — each frame;
 "both" — y-t and x-t planes pooled (one shared spatiotemporal model). Each cine is normalised by the 99.5th
 percentile of its magnitude, the same rule the reconstruction applies to the zero-filled image of measured data.
-Planes are returned as float32 (2, H, W): real and imaginary parts.
+Planes are returned as float32 (2, H, W): real and imaginary parts. Other kinds (GLDM's k-space planes) come from
+recon.diffusion.kinds.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import numpy as np
 import torch
 
 from ..errors import DataError, ReconError
+from .kinds import IMAGE_KINDS, plane_kind
 
-PLANE_KINDS = ("yt", "xt", "both", "xy", "kspace-global", "kspace-local")
-KSPACE_KINDS = ("kspace-global", "kspace-local")
 
 
 def cine_planes(cine: np.ndarray, kind: str) -> list[np.ndarray]:
@@ -30,8 +30,7 @@ def cine_planes(cine: np.ndarray, kind: str) -> list[np.ndarray]:
         return cine_planes(cine, "yt") + cine_planes(cine, "xt")
     if kind == "xy":
         return [cine]
-    raise ReconError(f"plane kind '{kind}' unknown; choose one of {', '.join(PLANE_KINDS)} "
-                     "(k-space planes for GLDM come with the GLDM method).")
+    raise ReconError(f"plane kind '{kind}' is not an image-domain kind ({', '.join(IMAGE_KINDS)}).")
 
 
 def normalise(cine: np.ndarray) -> np.ndarray:
@@ -69,16 +68,16 @@ def seeds_in(sources: list[str]) -> list[int]:
 
 
 class PlaneSet:
-    """All planes of one kind from a folder of cines, grouped by plane size, sampled with augmentation."""
+    """All planes of one kind from training sources, grouped by plane size, sampled with augmentation."""
 
     def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64, sources: list[str] | None = None,
                  groups: list[np.ndarray] | None = None, group_weights: list[float] | None = None):
         """group_weights: one per group (given or cut from `cines`, in that order); default: by plane count."""
         self.kind, self.crop = kind, crop
+        self.spec = plane_kind(kind)
         self.sources = sources or []
         self.groups: list[np.ndarray] = list(groups or [])  # each (n, a, b) complex64, already normalised
-        for cine in cines:
-            self.groups.extend(cine_planes(normalise(cine), kind))
+        self.groups.extend(self.spec.cine_planes(cines, 0) if cines else [])
         if not self.groups:
             raise DataError("no training cines found.")
         sizes = np.array([g.shape[0] for g in self.groups], float)
@@ -91,27 +90,17 @@ class PlaneSet:
         """Planes from several sources (recon.diffusion.sources), each drawn with its weight, whatever its size."""
         from .sources import Source, describe_source, magnitude_cines
 
+        spec = plane_kind(kind)
         groups, weights, names = [], [], []
-        for spec in specs:
-            source = Source.parse(spec)
+        for text in specs:
+            source = Source.parse(text)
             if source.is_phantom_folder:
-                files = sorted(source.path.glob("*.h5"))
-                names += [source_of(p) for p in files]
-                if kind in KSPACE_KINDS:
-                    from ..gldm.training_data import folder_planes
-
-                    planes = folder_planes(source.path, kind)
-                else:
-                    planes = [p for path in files for p in cine_planes(normalise(training_cine(path)), kind)]
+                names += [source_of(p) for p in sorted(source.path.glob("*.h5"))]
+                planes = spec.folder_planes(source.path)
             elif source.path.exists():
                 cines = magnitude_cines(source, variants, seed, skip_slices)
                 names.append(f"real magnitude cine {describe_source(source, skip_slices)}, {len(cines)} augmented")
-                if kind in KSPACE_KINDS:
-                    from ..gldm.training_data import magnitude_planes
-
-                    planes = magnitude_planes(cines, kind, seed)
-                else:
-                    planes = [p for cine in cines for p in cine_planes(normalise(cine), kind)]
+                planes = spec.cine_planes(cines, seed)
             else:
                 raise DataError(f"training source {source.path} does not exist.")
             total = sum(p.shape[0] for p in planes)
@@ -124,30 +113,16 @@ class PlaneSet:
         files = sorted(p for p in Path(folder).glob("*.h5"))
         if not files:
             raise DataError(f"{folder} holds no .h5 cines; make some with `stdm simulate DIR --count N`.")
-        if kind in KSPACE_KINDS:
-            from ..gldm.training_data import folder_planes
-
-            return cls([], kind, crop, [source_of(p) for p in files], groups=folder_planes(folder, kind))
-        return cls([training_cine(p) for p in files], kind, crop, [source_of(p) for p in files])
+        return cls([], kind, crop, [source_of(p) for p in files], groups=plane_kind(kind).folder_planes(Path(folder)))
 
     def __len__(self) -> int:
         return int(sum(g.shape[0] for g in self.groups))
 
     def batch(self, size: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """A batch from one randomly chosen group (same plane size), augmented, and the channels a position-aware
-        network reads with it: for k-space planes where the (cropped) planes sit in k-space, (1, 2, h, w); else None."""
+        """A batch from one randomly chosen group (same plane size), augmented, and the channels a network of this
+        kind reads with it (PlaneKind.condition; None for image planes)."""
         group = self.groups[rng.choice(len(self.groups), p=self.weights)]
-        planes = group[rng.integers(0, group.shape[0], size)]
-        if self.kind not in KSPACE_KINDS:
-            return torch.from_numpy(augment(planes, rng, self.crop, temporal=self.kind != "xy")), None
-        from ..gldm.kspace import position
-
-        where = position(planes.shape[1:])
-        if self.crop is not None and planes.shape[2] > self.crop:
-            start = int(rng.integers(0, planes.shape[2] - self.crop + 1))
-            planes, where = planes[:, :, start:start + self.crop], where[..., start:start + self.crop]
-        # k-space planes: only a global phase and scale keep the physics
-        return torch.from_numpy(augment(planes, rng, None, temporal=False, flips=False)), where.contiguous()
+        return self.spec.batch(group[rng.integers(0, group.shape[0], size)], rng, self.crop)
 
 
 def augment(planes: np.ndarray, rng: np.random.Generator, crop: int | None, temporal: bool,

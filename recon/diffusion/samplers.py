@@ -87,7 +87,7 @@ CHUNK_PIXELS = 48_000  # planes per network call so that a chunk's activations s
 
 def network_denoise(model, sde, planes: torch.Tensor, sigma: float, cond: torch.Tensor | None = None) -> torch.Tensor:
     """D(planes; sigma) for a (n, 2, h, w) batch, in cache-sized chunks, channels-last (faster convolutions; the
-    model is put in that layout once, when it is loaded: recon.methods.stdm.cached_model). `cond`: (1, c, h, w)
+    model is put in that layout once, when it is loaded: recon.diffusion.checkpoint.cached_model). `cond`: (1, c, h, w)
     channels every plane shares (UNetConfig.condition), or None."""
     chunk = max(1, CHUNK_PIXELS // (planes.shape[-2] * planes.shape[-1]))
     out = [sde.denoise(model, part.contiguous(memory_format=torch.channels_last),

@@ -13,7 +13,6 @@ from functools import lru_cache
 from .unet import PRESETS, UNetConfig
 
 MARGIN = 16
-PLANE_KINDS = ("yt", "xt", "both", "xy", "kspace-global", "kspace-local")
 UNET_LIMITS = {name: (1, MARGIN * max(getattr(p, name) for p in PRESETS.values()))
                for name in ("channels", "blocks", "embedding")}
 MULTIPLIER_MAX = MARGIN * max(max(p.multipliers) for p in PRESETS.values())
@@ -88,8 +87,10 @@ def config_problem(config) -> str | None:
         return f"its config lacks {', '.join(repr(k) for k in missing)}"
     if config.get("architecture", "unet") != "unet":
         return f"its config asks for architecture {config['architecture']!r:.40}; this code builds 'unet'"
-    if config["plane_kind"] not in PLANE_KINDS:
-        return f"its config has plane_kind {config['plane_kind']!r:.40}; expected one of {', '.join(PLANE_KINDS)}"
+    from .kinds import plane_kinds
+
+    if config["plane_kind"] not in plane_kinds():
+        return f"its config has plane_kind {config['plane_kind']!r:.40}; expected one of {', '.join(plane_kinds())}"
     return unet_problem(config["unet"]) or sde_problem(config["sde"])
 
 

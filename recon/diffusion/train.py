@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 from ..errors import ReconError
 from .checkpoint import load_model, save_model, save_state
-from .planes import KSPACE_KINDS, PlaneSet, seeds_in
+from .kinds import plane_kind
+from .planes import PlaneSet, seeds_in
 from .resume import read_resume_state, state_path
 from .sde import VESDE
 from .train_checks import check_train_config
@@ -105,8 +106,8 @@ def model_config(cfg: TrainConfig, data: PlaneSet, world_size: int, seconds: flo
 
 
 def network_config(cfg: TrainConfig) -> UNetConfig:
-    """The preset; k-space priors (GLDM) also read where each pixel sits in k-space (2 position channels)."""
-    return replace(PRESETS[cfg.preset], condition=2 if cfg.planes in KSPACE_KINDS else 0)
+    """The preset, reading the channels its plane kind comes with (GLDM's k-space planes: their positions)."""
+    return replace(PRESETS[cfg.preset], condition=plane_kind(cfg.planes).condition)
 
 
 def resume_state(cfg: TrainConfig) -> dict | None:

@@ -11,7 +11,8 @@ from numbers import Integral, Real
 from pathlib import Path
 
 from ..errors import ReconError
-from .schema import PLANE_KINDS, SDE_LIMITS
+from .kinds import plane_kinds
+from .schema import SDE_LIMITS
 from .unet import PRESETS
 
 BIG = 10**9
@@ -95,7 +96,7 @@ def check_train_config(cfg) -> None:
     """ReconError naming the setting, the rule and the option for anything a run cannot use."""
     if cfg.preset not in PRESETS:
         raise ReconError(f"preset '{cfg.preset}' unknown; choose one of {', '.join(PRESETS)}.")
-    if cfg.planes not in PLANE_KINDS:
-        raise ReconError(f"planes '{cfg.planes}' unknown; choose one of {', '.join(PLANE_KINDS)}.")
+    if cfg.planes not in plane_kinds():
+        raise ReconError(f"planes '{cfg.planes}' unknown; choose one of {', '.join(plane_kinds())}.")
     check_numbers(cfg)
     check_paths(cfg)

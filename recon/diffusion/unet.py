@@ -21,7 +21,9 @@ class UNetConfig:
     condition: int = 0  # extra input channels that are read, not denoised
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "multipliers": list(self.multipliers)}
+        """As written in a model file's config (`condition` only when there is one, as in earlier files)."""
+        config = {**asdict(self), "multipliers": list(self.multipliers)}
+        return config if self.condition else {k: v for k, v in config.items() if k != "condition"}
 
 
 PRESETS = {

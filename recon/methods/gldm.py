@@ -14,19 +14,19 @@ from dataclasses import dataclass
 
 import torch
 
-from ..diffusion.checkpoint import CheckpointError, default_model_path
+from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_path
 from ..diffusion.finetune import finetune
 from ..diffusion.planes import PlaneSet
 from ..diffusion.samplers import complex_noise, corrector_step, network_denoise, predictor_step
 from ..errors import MethodError
 from ..gldm.kspace import from_weighted, position, ramp, to_weighted, weighted_scale
+from ..gldm import planes as _registers_kspace_plane_kinds  # noqa: F401
 from ..gldm.lowrank import low_rank_step
 from ..gldm.training_data import acquisition_planes, merged_weighted
 from ..physics import fft2c, ifft2c
 from ..prior_map import prior_map
 from . import register
 from .base import Iterate, Method, announce, param
-from .stdm import cached_model
 
 INITS = ("zero-filled", "view-shared")
 

@@ -17,13 +17,12 @@ carries `extras["prior_map"]` (recon.prior_map): how much of each pixel comes fr
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 import torch
 
-from ..diffusion.checkpoint import CheckpointError, default_model_path, load_model
+from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_path
 from ..diffusion.samplers import SAMPLERS, complex_noise, plane_denoiser, sample
 from ..errors import MethodError
 from ..prior_map import prior_map
@@ -33,12 +32,6 @@ from .base import Iterate, Method, announce, param
 
 INITS = ("view-shared", "zero-filled", "lps", "bart-ttv", "noise")
 WARM_STARTS = ("lps", "bart-ttv")  # classical methods whose result (with defaults) can start the sampler
-
-
-@lru_cache(maxsize=4)
-def cached_model(path: str):
-    model, sde, config = load_model(path)
-    return model.to(memory_format=torch.channels_last), sde, config  # see samplers.network_denoise
 
 
 @dataclass
