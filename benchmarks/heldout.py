@@ -46,6 +46,9 @@ ROWS = {
     "dSTDM": ("dstdm", {}),
     "dSTDM paper (noise, predictor, 100)": ("dstdm", {"init": "noise", "sampler": "predictor", "steps": 100}),
     "dSTDM-seq": ("dstdm-seq", {}),
+    "GLDM": ("gldm", {}),
+    "GLDM priors=none": ("gldm", {"priors": "none"}),  # its low-rank step + DC alone: what the priors add
+    "GLDM + 60 s scan-specific": ("gldm", {"finetune_seconds": 60.0}),
 }
 MAIN_ROWS = ("zero-filled", "L+S", "BART tTV", "dSTDM")
 

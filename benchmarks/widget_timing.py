@@ -48,8 +48,8 @@ Before this change the same path took 8 clicks and failed at Run for a multi-sli
 """
 
 STALL_NOTE = """\
-GUI-thread steps: the widget's handlers (`on_yielded`: an iterate reaches its layer; `flush_mask_then_maps`,
-`flush_maps`: the layers added after a run, each in its own turn with a 60 ms pause before the next) and the
+GUI-thread steps: the widget's handlers (`on_yielded`: an iterate reaches its layer; `show_mask`, `show_maps`,
+`show_colorbar`: the layers added after a run, each in its own turn with a 60 ms pause before the next) and the
 canvases' paints (*napari paint*: vispy redrawing the canvas, software OpenGL here; *plot paint*: the convergence
 plot). The measured run is the session's first with a prior map: the first paint of the first colour bar compiles
 its GL programs (167–182 ms of paint under Mesa llvmpipe in the measurements of 2026-11-30; about 80 ms for later
@@ -102,8 +102,7 @@ class Heartbeat:
 class Trace:
     """Which GUI-thread steps ran in a stall: the widget's turns and the canvases' paints, timed while recording."""
 
-    STEPS = ("run", "on_yielded", "on_finished", "flush_mask_then_maps", "flush_maps", "flush_colorbars",
-             "play_when_shown")
+    STEPS = ("run", "on_yielded", "on_finished", "show_mask", "show_maps", "show_colorbar", "play_when_shown")
 
     def __init__(self, widget):
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg

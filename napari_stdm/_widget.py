@@ -26,7 +26,6 @@ from magicgui.widgets import (CheckBox, ComboBox, Container, FileEdit, FloatSpin
 from magicgui.widgets import create_widget
 from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error, show_info
-from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QWidget
 
 from recon import methods
@@ -37,6 +36,7 @@ from recon.masks import KINDS, make_mask
 from recon.pipeline import discard_text, measured_lines
 
 from . import _dialogs
+from ._after_run import AfterRun, later
 from ._elide import ElidedText, keep_narrow
 from ._geometry import layer_kwargs, like
 from ._job import (COUNT_PARAMETERS, SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES, Cancelled, Failed, Finished,
@@ -52,7 +52,6 @@ FILE_SOURCE = "k-space file"
 LAYER_PREFIX = "layer: "
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews per second
 RELEASE_DELAY_MS = 100  # after a run: gc and malloc_trim in a turn of their own
-NEXT_LAYER_MS = 60  # the pause before each layer added after a run: input and repaints are handled in between
 FINISHED = "finished"
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
 MODEL_FILTER = "*.safetensors"
@@ -123,8 +122,7 @@ def stop_on_close(widget):
         widget = ref()
         if widget is None:
             return
-        widget._pending_mask = widget._pending_maps = None  # no layer is added to a closing viewer
-        widget._pending_colorbars = []
+        widget.after_run.clear()  # no layer is added to a closing viewer
         worker = widget.worker
         if worker is None:
             return
@@ -267,10 +265,7 @@ class ReconWidget(Container):
         # (data key, mask key, data, prepared) of the last run: a run on the same data skips reading it, on the same
         # data and mask also estimating coil maps (ESPIRiT: seconds on 2 cores)
         self._reuse = None
-        self._pending_mask = None  # the mask layer a MaskReady announced, added after the run in its own turn
-        self._pending_maps = None  # the finished run's map layers, added after the mask layer in their own turn
-        self._pending_colorbars = []  # map layers whose colour bar is switched on in a later turn
-        self._play_when_shown = False  # play the result once the layers added after its run are there
+        self.after_run = AfterRun(busy=lambda: self.running)  # mask, map layers, colour bars, playing
         self.method.changed.connect(self.rebuild_parameters)
         self.source.changed.connect(self.on_source_changed)
         self.file.changed.connect(self.on_file_changed)
@@ -302,28 +297,23 @@ class ReconWidget(Container):
         if "napari_stdm_data" in layer.metadata:  # only data layers are choices (50 ms per reset on a busy GUI)
             self.source.reset_choices()
         if "napari_stdm_map" in layer.metadata:  # a reader cannot set this; a turn of its own (a colour bar is
-            self._pending_colorbars.append(layer)  # 50 ms + its first paint)
-            self.later(NEXT_LAYER_MS, self.flush_colorbars)
+            self.after_run.add("colour bar", lambda: self.show_colorbar(layer), next_=True)  # 50 ms + first paint)
+            self.after_run.start()
         if "napari_stdm_data" in layer.metadata and not self.running:
             self.source.value = LAYER_PREFIX + layer.name  # a k-space file was opened: use it
 
-    def flush_colorbars(self):
-        pending, self._pending_colorbars = self._pending_colorbars, []
-        for layer in pending:
-            if layer in self.viewer.layers:
-                layer.colorbar.visible = True  # drawn only while the layer is visible
+    def show_colorbar(self, layer):
+        if layer in self.viewer.layers:
+            layer.colorbar.visible = True  # drawn only while the layer is visible
 
     @property
     def settled(self) -> bool:
         """No run in flight, and every layer a finished run adds after its end (mask, maps, colour bars) is there."""
-        return self.worker is None and self._pending_mask is None and self._pending_maps is None \
-            and not self._pending_colorbars and not self._play_when_shown and not self._sweep
+        return self.worker is None and not self.after_run and not self._sweep
 
     def on_layer_removed(self, event):
         if "napari_stdm_data" in event.value.metadata:
             self.source.reset_choices()
-        if event.value in self._pending_colorbars:
-            self._pending_colorbars.remove(event.value)
 
     def on_source_changed(self, *_):
         self.file.visible = self.source.value == FILE_SOURCE
@@ -515,8 +505,8 @@ class ReconWidget(Container):
         problem to reuse, allow_discard after the user agreed)."""
         if self.running:
             return
-        self.flush_layers()  # the last run's, if their turn has not come yet: reset_status hides its maps
-        self._play_when_shown = False
+        self.after_run.flush(drop=("play",))  # the last run's layers, if their turn has not come yet (reset_status
+        # hides its maps); its cine does not start playing
         self.reset_status()
         try:
             job = self.make_job(**overrides)
@@ -585,7 +575,7 @@ class ReconWidget(Container):
             # a new layer costs the GUI thread 0.1-0.4 s: the (hidden) mask layer is added when the run ends, in its
             # own turn of the event loop, not while the preview layer is made and updated
             job, key, mask = self.job, self._mask_key, event.mask
-            self._pending_mask = lambda: self.show_mask(mask.astype(np.uint8), job, key)
+            self.after_run.add("mask", lambda: self.show_mask(mask.astype(np.uint8), job, key))
         elif isinstance(event, Step):
             it = event.iterate
             self._latest = it
@@ -609,24 +599,7 @@ class ReconWidget(Container):
         geometry["metadata"].update(metadata)
         return self.viewer.add_image(image, name=self.unique_name(name), **geometry, **kwargs)
 
-    @staticmethod
-    def later(ms: int, action) -> None:
-        """Run `action` in a later turn of the event loop; if the dock was closed meanwhile (its Qt widgets are
-        gone), nothing happens."""
-        def run():
-            try:
-                action()
-            except RuntimeError as exc:  # "wrapped C/C++ object ... has been deleted"
-                if "deleted" not in str(exc):
-                    raise
-
-        QTimer.singleShot(ms, run)
-
-    def flush_mask(self):
-        """Add (or update) the mask layer a MaskReady announced, if that has not happened yet."""
-        pending, self._pending_mask = self._pending_mask, None
-        if pending is not None:
-            pending()
+    later = staticmethod(later)
 
     def show_mask(self, mask: np.ndarray, job: RunJob | None = None, key: str | None = None):
         job, key = job or self.job, key or self._mask_key
@@ -668,14 +641,14 @@ class ReconWidget(Container):
         worker, self.worker = self.worker, None
         self.progress.max = max(self.progress.max, 1)  # no busy bar after the run
         self.set_running(False)
-        # the work after a run in separate turns of the event loop, so the GUI answers in between: the mask layer,
-        # the young-generation gc + malloc_trim, the map layers and their colour bars, then playing
+        # the work after a run in separate turns of the event loop, so the GUI answers in between: the
+        # young-generation gc + malloc_trim, the mask layer, the map layers and their colour bars, then playing
         self.later(RELEASE_DELAY_MS, release_freed_memory)
         job, outcome, kept, question = self.job, self._outcome, self._kept, self._question
         if outcome is not None and not outcome.partial and any(k in outcome.extras for k in MAP_KINDS):
             key = self._run_key
-            self._pending_maps = lambda: self.show_maps(outcome, key)  # its own turn, after the mask layer's
-        self.later(NEXT_LAYER_MS, self.flush_mask_then_maps)
+            self.after_run.add("maps", lambda: self.show_maps(outcome, key))
+        self.after_run.start()
         self._kept = self._outcome = self._question = None
         self.keep_for_reuse(job)
         if question is not None and not self._failed:
@@ -719,37 +692,12 @@ class ReconWidget(Container):
             self.later(0, lambda: self.run_next_count(prepared, job.data))
         else:
             self._sweep.clear()
-            self._play_when_shown = True  # after the mask and map layers (a new layer stops playing)
-
-    def flush_mask_then_maps(self):
-        """Each new layer in its own turn of the event loop, the next one started only after this one is done:
-        timers that are due together run in one turn, and the GUI would not answer in between."""
-        try:
-            self.flush_mask()
-        finally:
-            self.later(NEXT_LAYER_MS, self.flush_maps)
-
-    def flush_maps(self):
-        pending, self._pending_maps = self._pending_maps, None
-        try:
-            if pending is not None:
-                pending()  # may leave the next map for a later turn
-        finally:
-            if self._pending_maps is None and self._play_when_shown:
-                self.later(NEXT_LAYER_MS, self.play_when_shown)
-
-    def flush_layers(self):
-        """Every layer a finished run still has to add, at once (a new run is starting)."""
-        self.flush_mask()
-        while self._pending_maps is not None:
-            pending, self._pending_maps = self._pending_maps, None
-            pending()
-        self.flush_colorbars()
+            self.after_run.add("play", self.play_when_shown)  # after the mask and map layers (a new layer stops
+            # playing)
 
     def play_when_shown(self):
         """Play the result once its layers are there, unless a new run started meanwhile."""
-        if self._play_when_shown and not self.running:
-            self._play_when_shown = False
+        if not self.running:
             self.play_result()
 
     def show_maps(self, run, run_key: str, kinds: list[str] | None = None):
@@ -771,8 +719,7 @@ class ReconWidget(Container):
             layer.data, layer.visible = values, kwargs["visible"]  # its colour bar: on_layer_inserted
         self.viewer.layers.selection.active = result.layer  # the cine stays the selected layer (window, play)
         if rest:
-            self._pending_maps = lambda: self.show_maps(run, run_key, rest)
-            self.later(NEXT_LAYER_MS, self.flush_maps)
+            self.after_run.add("maps", lambda: self.show_maps(run, run_key, rest), next_=True)
         else:
             self.maps_text.set(map_legend(all_kinds), "\n\n".join(MAP_LABELS[k][2] for k in all_kinds))
 
