@@ -46,7 +46,7 @@ from ._load_options import LoadControls
 from ._memory import release_freed_memory
 from ._plot import ConvergencePlot
 from ._recipe import job_recipe, sample_control
-from ._results import FINISHED, ResultActions, RunOutcome
+from ._results import ResultActions, RunOutcome
 from ._sweep import RunTable, parse_counts
 
 FILE_SOURCE = "k-space file"
