@@ -48,10 +48,12 @@ from ._plot import ConvergencePlot
 from ._recipe import job_recipe, sample_control
 from ._results import ResultActions, RunOutcome
 from ._sweep import RunTable, parse_counts
+from ._warm_up import warm_up_tick_font
 
 FILE_SOURCE = "k-space file"
 LAYER_PREFIX = "layer: "
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews per second
+WARM_UP_MS = 1000  # after the dock opens: the colour bars' font warm-up (napari_stdm._warm_up)
 RELEASE_DELAY_MS = 100  # after a run: gc and malloc_trim in a turn of their own
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
 MODEL_FILTER = "*.safetensors"
@@ -246,6 +248,7 @@ class ReconWidget(ResultActions, Container):
         self.viewer.layers.events.inserted.connect(self.on_layer_inserted)
         self.viewer.layers.events.removed.connect(self.on_layer_removed)
         self.native.destroyed.connect(stop_on_close(self))
+        self.later(WARM_UP_MS, lambda: warm_up_tick_font(self.viewer))
         self.rebuild_parameters()
         self.on_source_changed()
         self.update_result_actions()
