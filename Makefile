@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: setup demo test test-all bench weights weights-focus weights-gldm screenshot clean
+.PHONY: setup demo test test-all bench weights weights-focus weights-gldm gldm-phantom-priors screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -33,8 +33,8 @@ bench: setup
 	$(BIN)/python benchmarks/diffusion.py
 	$(BIN)/python benchmarks/run.py --seeds 1000 --no-real --name classical_phantom
 	$(BIN)/python benchmarks/run.py --seeds --masks vista --name classical_real
+	$(MAKE) gldm-phantom-priors
 	$(BIN)/python benchmarks/gldm.py
-	$(BIN)/python benchmarks/gldm.py --only lps bart-ttv gldm --seeds 1002 1003 --accels 8
 	$(BIN)/python benchmarks/heldout.py
 
 # Default priors from phantom cines (seeds 10000+, disjoint from the sample (7) and benchmark seeds (1000-1099)) mixed
@@ -88,6 +88,13 @@ weights-gldm: setup
 	mkdir -p data/gldm
 	$(BIN)/stdm train $(GLDM_FLAGS) --planes kspace-global --out data/gldm/gldm_global.safetensors & \
 	$(BIN)/stdm train $(GLDM_FLAGS) --planes kspace-local --out data/gldm/gldm_local.safetensors; wait
+	cp data/gldm/gldm_global.safetensors data/gldm/gldm_local.safetensors sample_data/
+	cp data/gldm/gldm_global.loss.png data/gldm/gldm_local.loss.png benchmarks/results/
+
+# The GLDM priors shipped before 2026-11-30 (phantoms only, position-free), for the benchmarks' comparison rows.
+gldm-phantom-priors:
+	mkdir -p data/gldm/old
+	for f in gldm_global gldm_local; do git show bd0e06f:sample_data/$$f.safetensors > data/gldm/old/$$f.safetensors; done
 
 screenshot: setup
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python scripts/screenshot.py dstdm

@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import heldout  # noqa: E402
 from recon.gldm.lowrank import low_rank_step  # noqa: E402
 
-ROWS = ["L+S", "BART tTV", "dSTDM", "GLDM", "GLDM priors=none", "GLDM + 60 s scan-specific"]
+ROWS = ["L+S", "BART tTV", "dSTDM", "GLDM", "GLDM priors=none", "GLDM + 60 s scan-specific", "GLDM, phantom priors",
+        "GLDM before (paper sampling, phantom priors)"]
 DEFAULTS = ["--masks", "interleaved", "interleaved-random", "--accels", "4", "8", "--extra-masks", "--rows", *ROWS]
 
 

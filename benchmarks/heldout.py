@@ -49,6 +49,13 @@ ROWS = {
     "GLDM": ("gldm", {}),
     "GLDM priors=none": ("gldm", {"priors": "none"}),  # its low-rank step + DC alone: what the priors add
     "GLDM + 60 s scan-specific": ("gldm", {"finetune_seconds": 60.0}),
+    # the GLDM shipped before 2026-11-30: phantom-only, position-free priors, the paper's sampling (45 levels from
+    # sigma 4, zero-filled start, predictor + corrector); `make gldm-phantom-priors` puts its weights in data/gldm/old
+    "GLDM before (paper sampling, phantom priors)": ("gldm", {
+        "global_model": "data/gldm/old/gldm_global.safetensors", "local_model": "data/gldm/old/gldm_local.safetensors",
+        "steps": 45, "init": "zero-filled", "sigma_start": 0.0, "sampler": "predictor", "eta": 1.0}),
+    "GLDM, phantom priors": ("gldm", {"global_model": "data/gldm/old/gldm_global.safetensors",
+                                      "local_model": "data/gldm/old/gldm_local.safetensors"}),
 }
 MAIN_ROWS = ("zero-filled", "L+S", "BART tTV", "dSTDM")
 

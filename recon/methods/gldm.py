@@ -17,7 +17,7 @@ import torch
 from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_path
 from ..diffusion.finetune import finetune
 from ..diffusion.planes import PlaneSet
-from ..diffusion.samplers import complex_noise, corrector_step, network_denoise, predictor_step
+from ..diffusion.samplers import SAMPLERS, complex_noise, corrector_step, network_denoise, predictor_step, sample
 from ..errors import MethodError
 from ..gldm.kspace import from_weighted, position, ramp, to_weighted, weighted_scale
 from ..gldm import planes as _registers_kspace_plane_kinds  # noqa: F401
@@ -36,7 +36,7 @@ INITS = ("zero-filled", "view-shared")
 class GLDM(Method):
     name = "gldm"
     summary = "GLDM: zero-shot global-to-local k-space diffusion + low-rank Hankel step (time-interleaved data)."
-    steps: int = param(45, "iterations (noise levels from sigma_max down to sigma_min)", min=1, max=1000)
+    steps: int = param(30, "iterations (noise levels from sigma_start down to sigma_min)", min=1, max=1000)
     global_model: str = param("", "global k-space model (.safetensors); empty = the shipped one")
     local_model: str = param("", "local k-space model (.safetensors); empty = the shipped one")
     corrector_snr: float = param(0.075, "Langevin corrector signal-to-noise ratio (0 = no corrector)", min=0.0,
@@ -50,11 +50,16 @@ class GLDM(Method):
     finetune_seconds: float = param(0.0, "scan-specific mode: fine-tune both priors on this scan's own merged "
                                           "k-space for this many seconds in all before reconstructing (0 = off)",
                                      min=0.0, max=3600.0)
-    init: str = param("zero-filled", "start from the 'zero-filled' k-space or the 'view-shared' one (each frame's "
+    init: str = param("view-shared", "start from the 'zero-filled' k-space or the 'view-shared' one (each frame's "
                                      "unsampled k-space from the frames that sampled it), plus noise at sigma_start",
                       choices=INITS)
-    sigma_start: float = param(0.0, "starting noise level (0 = the priors' sigma_max, the paper)", min=0.0,
+    sigma_start: float = param(0.3, "starting noise level (0 = the priors' sigma_max, the paper)", min=0.0,
                                max=1000.0)
+    sampler: str = param("x0-dc", "'predictor': the paper's predictor + corrector per prior, then the low-rank "
+                                      "step; 'x0-dc' / 'heun': the shared samplers (recon.diffusion.samplers) on the "
+                                      "average of the priors' estimates, DC and the low-rank step on the clean one",
+                         choices=SAMPLERS)
+    eta: float = param(0.0, "x0-dc/heun: share of fresh noise when re-noising (0 = deterministic)", min=0.0, max=1.0)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
 
@@ -102,25 +107,41 @@ class GLDM(Method):
             image = problem.op.data_consistency(from_weighted(k_weighted * scale, weight), problem.kspace)
             return to_weighted(image, weight) / scale
 
+        def low_rank(k_weighted: torch.Tensor) -> torch.Tensor:
+            if self.rank == 0:
+                return k_weighted
+            image = from_weighted(k_weighted, weight)
+            return consistent(to_weighted(ifft2c(low_rank_step(fft2c(image), self.rank, self.window)), weight))
+
         sigmas = models[0][1].schedule(self.steps, self.sigma_start or None).tolist() if models else [0.0] * self.steps
         k = self.start(problem, zero_filled, weight, scale, sigmas[0], generator)
+        if self.sampler == "predictor" or not models:
+            states = self.paper_steps(models, k, sigmas, consistent, low_rank, generator)
+        else:  # the shared samplers: global and local estimates averaged, DC and the low-rank step on the clean one
+            denoisers = [self.denoiser(model, sde) for model, sde, _ in models]
+            denoise = lambda k, sigma: torch.stack([d(k, sigma) for d in denoisers]).mean(dim=0)  # noqa: E731
+            states = sample(self.sampler, denoise, lambda k: low_rank(consistent(k)), k, sigmas, generator, self.eta)
         with torch.inference_mode():
-            for i, sigma in enumerate(sigmas):
-                sigma_next = sigmas[i + 1] if i + 1 < len(sigmas) else 0.0
-                for model, sde, _ in models:
-                    denoise = self.denoiser(model, sde)
-                    k = consistent(predictor_step(denoise(k, sigma), k, sigma, sigma_next, generator))
-                    if self.corrector_snr > 0 and sigma_next > 0:
-                        k = consistent(corrector_step(denoise, k, sigma_next, self.corrector_snr, generator))
-                if self.rank > 0:
-                    image = from_weighted(k, weight)
-                    k = consistent(to_weighted(ifft2c(low_rank_step(fft2c(image), self.rank, self.window)), weight))
-                if (i + 1) % self.preview_every == 0 or i + 1 == len(sigmas):
+            for step, k in states:
+                if step % self.preview_every == 0 or step == len(sigmas):
                     x = from_weighted(k * scale, weight)
                     extras = {"residual": problem.op.residual(x, problem.kspace)}
-                    if i + 1 == len(sigmas):
+                    if step == len(sigmas):
                         extras["prior_map"] = prior_map(problem, x)
-                    yield Iterate(i + 1, len(sigmas), problem.to_output(x), extras)
+                    yield Iterate(step, len(sigmas), problem.to_output(x), extras)
+
+    def paper_steps(self, models, k, sigmas, consistent, low_rank, generator):
+        """The paper's iteration per noise level: for the global, then the local prior, a reverse-diffusion
+        predictor step + DC and a Langevin corrector step + DC; then the low-rank step + DC. Yields (step, k)."""
+        for i, sigma in enumerate(sigmas):
+            sigma_next = sigmas[i + 1] if i + 1 < len(sigmas) else 0.0
+            for model, sde, _ in models:
+                denoise = self.denoiser(model, sde)
+                k = consistent(predictor_step(denoise(k, sigma), k, sigma, sigma_next, generator))
+                if self.corrector_snr > 0 and sigma_next > 0:
+                    k = consistent(corrector_step(denoise, k, sigma_next, self.corrector_snr, generator))
+            k = low_rank(k)
+            yield i + 1, k
 
     def start(self, problem, zero_filled, weight, scale, sigma, generator) -> torch.Tensor:
         """The normalised weighted k-space the iterations start from; noise at `sigma` only from a lowered start
