@@ -51,9 +51,9 @@ STALL_NOTE = """\
 GUI-thread steps: the widget's handlers (`on_yielded`: an iterate reaches its layer; `show_mask`, `show_maps`,
 `show_colorbar`: the layers added after a run, each in its own turn with a 60 ms pause before the next) and the
 canvases' paints (*napari paint*: vispy redrawing the canvas, software OpenGL here; *plot paint*: the convergence
-plot). The measured run is the session's first with a prior map: the first paint of the first colour bar compiles
-its GL programs (167–182 ms of paint under Mesa llvmpipe in the measurements of 2026-11-30; about 80 ms for later
-colour bars in the session)."""
+plot). The measured run is the session's first with a prior map. Its first colour bar used to take 167–182 ms of
+paint under Mesa llvmpipe (its tick glyphs rendered into the font atlas): the dock now draws those glyphs once,
+invisibly, when it opens (napari_stdm._warm_up), and that paint is about 100 ms like the later colour bars'."""
 
 
 def wait(condition, timeout: float = 900.0) -> bool:
