@@ -1,9 +1,10 @@
 """GLDM (Guan et al., NMR Biomed 2025): global-to-local k-space diffusion with a low-rank Hankel step.
 
-State: the weighted k-space of the coil-combined cine (recon.gldm.kspace). Per iteration, at noise level sigma_i:
-global predictor + DC + Langevin corrector, then the same with the local model, DC, one SAKE-style low-rank step
-(rank `rank`, `window` x `window` patches, frames as channels; Gram matrix + eigh), then DC. Starts from the
-weighted zero-filled k-space; returns the last iterate (never a best-of against a reference). With
+State: the weighted k-space of the coil-combined cine (recon.gldm.kspace). The paper's iteration (`predictor`), at
+noise level sigma_i: global predictor + DC + Langevin corrector, then the same with the local model, DC, one
+SAKE-style low-rank step (rank `rank`, `window` x `window` patches, frames as channels; Gram matrix + eigh), then
+DC. The default uses the shared x0-dc sampler instead (docs/METHODS.md says why). Starts from the weighted
+view-shared (or zero-filled) k-space; returns the last iterate (never a best-of against a reference). With
 `finetune_seconds` > 0, copies of both priors are first trained further on this scan's own merged k-space.
 The final iterate carries `extras["prior_map"]` (recon.prior_map).
 """
@@ -39,8 +40,8 @@ class GLDM(Method):
     steps: int = param(30, "iterations (noise levels from sigma_start down to sigma_min)", min=1, max=1000)
     global_model: str = param("", "global k-space model (.safetensors); empty = the shipped one")
     local_model: str = param("", "local k-space model (.safetensors); empty = the shipped one")
-    corrector_snr: float = param(0.075, "Langevin corrector signal-to-noise ratio (0 = no corrector)", min=0.0,
-                                 max=1.0)
+    corrector_snr: float = param(0.075, "predictor sampler: Langevin corrector signal-to-noise ratio (0 = none)",
+                                 min=0.0, max=1.0)
     rank: int = param(96, "rank of the block-Hankel matrix in the low-rank step (0 = no low-rank step)", min=0,
                       max=4096)
     window: int = param(8, "Hankel patch size", min=2, max=32)
