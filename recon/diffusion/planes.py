@@ -19,7 +19,6 @@ from ..errors import DataError, ReconError
 from .kinds import IMAGE_KINDS, plane_kind
 
 
-
 def cine_planes(cine: np.ndarray, kind: str) -> list[np.ndarray]:
     """Planes of one complex cine (frames, y, x): yt -> (x, t, y); xt -> (y, t, x); xy -> (t, y, x)."""
     if kind == "yt":
