@@ -1,7 +1,8 @@
 """GLDM on held-out data with time-interleaved masks: the held-out benchmark (benchmarks/heldout.py: GIRAF real cine
 and the held-out phantom family, never trained or tuned on; 8 ACS lines; R chosen for the effective acceleration)
 with GLDM's rows and masks, plus the time of one low-rank Hankel step on 16 x 128^2.
-Writes benchmarks/results/gldm_<set>.{csv,md}; resumable like heldout.py.
+Writes benchmarks/results/gldm_<set>.{csv,md}; resumable like heldout.py. The "phantom priors" rows read the
+priors shipped before from data/gldm/old: `make gldm-phantom-priors` puts them there (`make bench` does).
 
     python benchmarks/gldm.py                             # report set: interleaved + interleaved-random, R_eff 4 and 8
     python benchmarks/gldm.py --set tuning --rows GLDM --params init=view-shared sigma_start=0.3   # tune here only
