@@ -18,8 +18,7 @@ from recon import methods
 from recon.data import CineData
 from recon.events import Cancelled, Failed, Finished, MaskReady, Phase, Step  # noqa: F401  (re-exported)
 from recon.io import LoadOptions, load
-from recon.physics import rss_image
-from recon.pipeline import DiscardRefused, MaskSpec, Prepared, preparing, run
+from recon.pipeline import DiscardRefused, MaskSpec, Prepared, preparing, preview, run
 from recon.samples import real_cine, sample_cine
 
 SAMPLE_SOURCES = {"synthetic sample": sample_cine, "real cine (simulated coils)": real_cine}
@@ -146,7 +145,7 @@ class RunJob:
             self.mask_info, self.mask_array = dict(self.prepared.info.mask), self.prepared.info.mask_array
             yield MaskReady(self.mask_array, dict(self.mask_info))
             # the measured data at once (as a fresh run shows them during its coil maps)
-            yield Phase("coil maps of the last run", rss_image(self.prepared.info.measured.kspace))
+            yield Phase("coil maps of the last run", preview(self.prepared.info.measured))
         self.reference, self.measured = self.prepared.reference, self.prepared.info.measured
         if self.cancel_requested.is_set():
             yield Cancelled(None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recon.physics import rss_image
+from recon.pipeline import preview
 
 from ._geometry import layer_kwargs
 
@@ -24,7 +24,7 @@ def image_layer(magnitude: np.ndarray, meta, name: str, metadata: dict | None = 
 
 def cine_layers(data, name: str, metadata: dict | None = None) -> list[tuple]:
     """The data's fully sampled (or zero-filled, if undersampled) magnitude cine as one image layer."""
-    magnitude = np.abs(data.reference) if data.reference is not None else rss_image(data.kspace)
+    magnitude = np.abs(data.reference) if data.reference is not None else preview(data)
     return [image_layer(magnitude, data.meta, name, metadata)]
 
 

@@ -331,11 +331,11 @@ class ReconWidget(ResultActions, Container):
         loader.start()
 
     def show_loaded(self, layer, data, options: LoadOptions):
-        from recon.physics import rss_image
+        from recon.pipeline import preview
 
         if layer not in self.viewer.layers or options != self.reading.options():
             return  # the layer is gone, or the user chose again meanwhile (a later read follows)
-        magnitude = rss_image(data.kspace)
+        magnitude = preview(data)
         layer.metadata.update({"napari_stdm_data": data, "napari_stdm_load": options})
         layer.data = magnitude
         layer.contrast_limits = contrast(magnitude)

@@ -48,8 +48,14 @@ def cmd_simulate(args) -> int:
         data = simulate_cine(args.frames, args.size, args.coils, args.seed, args.snr, args.breathing)
     if not args.with_sens:
         data.sens = None
+    axes = "(frames, coils, ky, kx)"
+    if args.radial:
+        from .radial import acquire_radial, nyquist_spokes
+
+        data, axes = acquire_radial(data, args.radial), "(frames, coils, spokes, readout), golden-angle radial, R_eff " \
+            f"{nyquist_spokes(data.image_shape) / args.radial:.2f}"
     write_native(args.out, data)
-    print(f"wrote {args.out}: k-space {data.shape} (frames, coils, ky, kx), reference included. {data.meta.source}")
+    print(f"wrote {args.out}: k-space {data.shape} {axes}, reference included. {data.meta.source}")
     return 0
 
 
@@ -68,6 +74,10 @@ def simulate_folder(args) -> int:
             frames, breathing = int(np.random.default_rng([seed, 1]).integers(12, 26)), None
         data = simulate_cine(frames, args.size, args.coils, seed, args.snr, breathing)
         data.sens = None
+        if args.radial:
+            from .radial import acquire_radial
+
+            data = acquire_radial(data, args.radial)
         write_native(folder / f"phantom_{seed}.h5", data)
     print(f"wrote {args.count} cines to {folder} (seeds {args.seed}-{args.seed + args.count - 1})")
     return 0
@@ -91,11 +101,19 @@ def cmd_train(args) -> int:
 
 
 def describe(data) -> list[str]:
+    from .radial import RadialCine, nyquist_spokes
+
     meta = data.meta
-    lines = [f"k-space      {data.shape} (frames, coils, ky, kx) {data.kspace.dtype}",
+    radial = isinstance(data, RadialCine)
+    axes = "(frames, coils, spokes, readout)" if radial else "(frames, coils, ky, kx)"
+    lines = [f"k-space      {data.shape} {axes} {data.kspace.dtype}",
              f"frames       {data.frames}", f"coils        {data.coils}",
-             f"matrix       {data.image_shape[0]} x {data.image_shape[1]} (ky x kx)"]
-    if data.mask is not None:
+             f"matrix       {data.image_shape[0]} x {data.image_shape[1]} ({'y x x' if radial else 'ky x kx'})"]
+    if radial:
+        lines.append(f"sampling     radial trajectory in file, {data.spokes} spokes per frame: effective acceleration "
+                     f"{nyquist_spokes(data.image_shape) / data.spokes:.2f} (Nyquist {nyquist_spokes(data.image_shape)} "
+                     "spokes)")
+    elif data.mask is not None:
         lines.append(f"sampling     mask in file, effective acceleration {data.mask.size / data.mask.sum():.2f}")
     else:
         lines.append("sampling     no mask in file (fully sampled, or zeros mark missing samples)")
@@ -208,6 +226,8 @@ def cmd_recon(args) -> int:
             "seconds": result.seconds, "steps": result.steps, "metrics": result.metrics, "input": args.input,
             "load": run_info.as_dict()["load"], "version": __version__}
     r_outside = f" R={mask_info['accel']:.3g} (outside {mask_info['acs']} ACS lines)," if "accel" in mask_info else ","
+    if "spokes" in mask_info:
+        r_outside = f", {mask_info['spokes']} spokes per frame,"
     print(f"{args.method}: {result.steps} iterations in {result.seconds:.2f} s; mask {mask_info['kind']}{r_outside} "
           f"effective acceleration {mask_info['effective_accel']:.2f}")
     if result.metrics:
@@ -369,6 +389,9 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     sim.add_argument("--heldout", action="store_true", help="a cine of the held-out phantom family (evaluation "
                                                             "only; size, coils and SNR come from --seed)")
     sim.add_argument("--with-sens", action="store_true", help="also store the true coil maps")
+    sim.add_argument("--radial", type=number(int, 1, 4096), metavar="SPOKES",
+                     help="acquire along SPOKES golden-angle radial spokes per frame (true radial: k-space and its "
+                          "trajectory 'traj'; R_eff = pi/2 * matrix / SPOKES)")
     sim.add_argument("--count", type=number(int, 1, 100_000), default=1, help="write COUNT subjects into the folder OUT")
     sim.add_argument("--vary", action="store_true", help="with --count: vary frames (12-25) and breathing")
     sim.set_defaults(func=cmd_simulate)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MaskError
+from .radial.trajectory import golden_angle, nyquist_spokes, rasterise, spokes_for_effective
 
 GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))  # 137.5 degrees: rotation between consecutive spokes and frames
 
@@ -21,10 +22,13 @@ class Mask:
     accel: float
     acs: int
     seed: int
-    array: np.ndarray  # (frames, ky, kx) bool
+    array: np.ndarray  # (frames, ky, kx) bool; for golden-angle the cells the spokes cross (for display)
+    spokes: int | None = None  # golden-angle: spokes per frame
 
     @property
     def effective_accel(self) -> float:
+        if self.spokes is not None:  # true radial: Nyquist spokes / spokes, not the share of grid cells touched
+            return float(nyquist_spokes(self.array.shape[1:]) / self.spokes)
         return float(self.array.size / max(self.array.sum(), 1))
 
     def describe(self) -> str:
@@ -143,7 +147,8 @@ def radial(frames: int, ny: int, nx: int, accel: float) -> np.ndarray:
     return np.stack([rasterise((t * spokes + np.arange(spokes)) * GOLDEN_ANGLE) for t in range(frames)])
 
 
-KINDS = ("vista", "kt-uniform", "kt-gaussian", "interleaved", "interleaved-random", "radial")
+# golden-angle: true radial spokes (recon.radial, NUFFT); radial: the same spokes rasterised onto the grid
+KINDS = ("vista", "kt-uniform", "kt-gaussian", "interleaved", "interleaved-random", "radial", "golden-angle")
 
 
 def make_mask(kind: str, shape: tuple[int, int, int], accel: float, acs: int = 20, seed: int = 0) -> Mask:
@@ -156,6 +161,10 @@ def make_mask(kind: str, shape: tuple[int, int, int], accel: float, acs: int = 2
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise MaskError(f"mask seed {seed!r} must be a whole number from 0 to 2**32 - 1.")
     rng = np.random.default_rng(seed)
+    if kind == "golden-angle":  # R is the effective acceleration: Nyquist spokes / spokes per frame
+        spokes = spokes_for_effective((ny, nx), accel)
+        traj = golden_angle(frames, spokes, (ny, nx), first=seed * frames * spokes)
+        return Mask(kind, accel, 0, seed, rasterise(traj, (ny, nx)), spokes)
     if kind == "radial":
         if accel < 1:
             raise MaskError(f"acceleration R={accel} must be at least 1.")
@@ -180,7 +189,7 @@ def accel_for_effective(kind: str, ny: int, target: float, acs: int) -> float:
     """
     if not target >= 1 or not np.isfinite(target):
         raise MaskError(f"effective acceleration {target} must be a finite number >= 1.")
-    if kind == "radial":
+    if kind in ("radial", "golden-angle"):
         return float(target)
     outer = ny / target - acs
     if outer < 1:

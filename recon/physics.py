@@ -22,6 +22,11 @@ def ifft2c(k: torch.Tensor) -> torch.Tensor:
     return torch.fft.fftshift(torch.fft.ifft2(k, dim=_AXES, norm="ortho"), dim=_AXES)
 
 
+def frame_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Real part of <a, b> per frame, shaped to broadcast over (frames, y, x)."""
+    return (a.conj() * b).real.sum(dim=(-2, -1), keepdim=True)
+
+
 class CineOperator:
     """The sampling operator A and its adjoint for one cine. ||A|| <= 1 when sum |S|^2 <= 1."""
 

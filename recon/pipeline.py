@@ -29,6 +29,7 @@ from .methods import Iterate, Method
 from .metrics import all_metrics, psnr
 from .physics import rss_image
 from .problem import Problem, make_problem
+from .radial import RadialCine, acquire_radial, make_radial_problem, nyquist_spokes
 
 SENS_SOURCES = ("espirit", "file")
 FINISHED = "finished"
@@ -67,6 +68,8 @@ def undersample(data: CineData, kind: str = "vista", accel: float = 8, acs: int 
     caller's object is never returned or changed. With `accel_eff`, R is chosen to give that effective
     acceleration and `accel` is ignored. The info says whether the input was undersampled already and which share
     of its measured samples the mask leaves out (`discarded`)."""
+    if isinstance(data, RadialCine) or kind == "golden-angle":
+        return radial_samples(data, kind, accel if accel_eff is None else accel_eff, seed)
     own = measured_lines(data)
     if kind == "file":
         if own is None:
@@ -88,6 +91,25 @@ def undersample(data: CineData, kind: str = "vista", accel: float = 8, acs: int 
     return data.with_mask(array), info
 
 
+def radial_samples(data: CineData | RadialCine, kind: str, accel_eff: float, seed: int) -> tuple[RadialCine, dict]:
+    """A radial file's own spokes (`kind="file"`), or a golden-angle acquisition (`accel_eff` = Nyquist spokes /
+    spokes per frame; `seed` continues the golden-angle sequence) simulated from fully sampled Cartesian data."""
+    if isinstance(data, RadialCine):
+        if kind != "file":
+            raise MaskError(f"this file holds radial spokes; a {kind} mask cannot be applied to them. Reconstruct its "
+                            "own samples with mask 'file'.")
+        info = {"kind": "file", "spokes": data.spokes, "effective_accel": nyquist_spokes(data.image_shape) /
+                data.spokes, "input_undersampled": True, "discarded": 0.0}
+        return replace(data), info
+    if measured_lines(data) is not None:
+        raise MaskError("golden-angle simulates a radial acquisition from fully sampled Cartesian k-space, and this "
+                        "file is undersampled; use its own samples (mask 'file') or a fully sampled file.")
+    mask = make_mask(kind, (data.frames, *data.image_shape), accel_eff, 0, seed)
+    info = {"kind": kind, "accel": mask.accel, "acs": 0, "seed": seed, "spokes": mask.spokes,
+            "effective_accel": mask.effective_accel, "input_undersampled": False, "discarded": 0.0}
+    return acquire_radial(data, mask.spokes, first=seed * data.frames * mask.spokes), info
+
+
 def discards_measured(info: dict) -> bool:
     """Whether a retrospective mask leaves out samples a prospectively undersampled file really measured."""
     return bool(info.get("input_undersampled")) and info.get("kind") != "file" and info.get("discarded", 0) > 0
@@ -106,12 +128,19 @@ class DiscardRefused(ReconError):
         self.info = info
 
 
-def problem_for(data: CineData, sens: str = "espirit") -> Problem:
+def problem_for(data: CineData | RadialCine, sens: str = "espirit") -> Problem:
     if sens not in SENS_SOURCES:
         raise DataError(f"coil maps source '{sens}' unknown; choose one of {', '.join(SENS_SOURCES)}.")
     if sens == "file" and data.sens is None:
         raise DataError("the file holds no coil maps ('sens'); use --sens espirit to estimate them.")
+    if isinstance(data, RadialCine):
+        return make_radial_problem(data, data.sens if sens == "file" else None)
     return make_problem(data, data.sens if sens == "file" else None)
+
+
+def preview(measured: CineData | RadialCine) -> np.ndarray:
+    """A map-free look at the measured data (frames, y, x) while the coil maps are estimated."""
+    return measured.preview() if isinstance(measured, RadialCine) else rss_image(measured.kspace)
 
 
 # ---- prepare -------------------------------------------------------------------------------------------------
@@ -120,7 +149,7 @@ class RunInfo:
     """What was prepared: the mask information, the measured data the method sees (no reference) and how."""
 
     mask: dict  # kind, accel, acs, seed, effective_accel, input_undersampled, discarded
-    measured: CineData  # a new object: undersampled k-space and mask, reference removed
+    measured: CineData | RadialCine  # a new object: undersampled k-space and mask, reference removed
     sens: str = "espirit"
     load_options: LoadOptions | None = None
 
@@ -161,7 +190,7 @@ def preparing(data: CineData, mask: MaskSpec = MaskSpec(), sens: str = "espirit"
     yield MaskReady(info.mask_array, dict(info.mask))
     # what was measured, as a map-free preview (root-sum-of-squares of the zero-filled coil images), while the
     # coil maps are estimated: a front end can show it at once
-    yield Phase("coil maps", rss_image(info.measured.kspace))
+    yield Phase("coil maps", preview(info.measured))
     return Prepared(problem_for(info.measured, sens), reference, info)
 
 

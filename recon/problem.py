@@ -24,6 +24,8 @@ class Problem:
     scale: float  # multiply a normalised image by this to get the input's units
     op: CineOperator
 
+    radial = False  # Cartesian samples on the grid; RadialProblem (recon.radial) holds spokes and a trajectory
+
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.mask.shape)

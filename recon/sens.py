@@ -50,7 +50,11 @@ def espirit_maps(kspace: np.ndarray, mask: np.ndarray, calib_width: int = 24, th
     if coils == 1:
         return np.ones((1, ny, nx), np.complex64)
     avg = time_averaged_kspace(kspace, mask)
-    width = calibration_width(mask.any(axis=0), calib_width)
+    return maps_from_average(avg, calibration_width(mask.any(axis=0), calib_width), thresh, crop)
+
+
+def maps_from_average(avg: np.ndarray, width: int, thresh: float = 0.02, crop: float = 0.95) -> np.ndarray:
+    """Normalised ESPIRiT maps from time-averaged k-space (coils, ky, kx) whose central width x width is sampled."""
     import sigpy.mri
 
     maps = np.asarray(sigpy.mri.app.EspiritCalib(avg, calib_width=width, thresh=thresh, crop=crop,

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..data import CineData, CineMeta, check_frame_times, positive_numbers
 from ..errors import FileFormatError
+from ..radial.data import RadialCine
 from .h5_write import new_h5
 from .hdf5_safety import dataset, open_hdf5, read
 from .lenient import extra_fields, kept
@@ -74,7 +75,8 @@ def write_meta(attrs, meta: CineMeta) -> None:
     attrs["meta_extra"] = json.dumps(meta.extra, default=str)
 
 
-def read_native(path: str | Path) -> CineData:
+def read_native(path: str | Path) -> CineData | RadialCine:
+    """The native file's cine: CineData, or RadialCine when it holds a trajectory `traj` (docs/FORMATS.md)."""
     path = Path(path)
     with open_hdf5(path) as f:
         kspace = dataset(f, "kspace", path)
@@ -88,18 +90,38 @@ def read_native(path: str | Path) -> CineData:
             return None if ds is None else read(ds, path)
 
         frames = kspace.shape[0] if kspace.ndim else 0
-        data = CineData(kspace=kspace, mask=optional("mask"), reference=optional("reference"),
-                        sens=optional("sens"), meta=read_meta(f.attrs, frames, str(path)))
+        meta = read_meta(f.attrs, frames, str(path))
+        if dataset(f, "traj", path) is not None:
+            data = read_radial(f, path, kspace, optional, meta)
+        else:
+            data = CineData(kspace=kspace, mask=optional("mask"), reference=optional("reference"),
+                            sens=optional("sens"), meta=meta)
     if not data.meta.source:
         data.meta.source = path.name
     return data.validate()
 
 
-def write_datasets(f: h5py.File, data: CineData) -> None:
+def read_radial(f: h5py.File, path: Path, kspace: np.ndarray, optional, meta: CineMeta) -> RadialCine:
+    """kspace (frames, coils, spokes, readout), traj (frames, spokes, readout, 2) and the `image_shape` attribute."""
+    shape = attr(f.attrs, "image_shape", str(path))
+    if shape is None:
+        raise FileFormatError(f"{path} holds a radial trajectory 'traj' but no 'image_shape' attribute (y, x); add "
+                              "it, e.g. f.attrs['image_shape'] = (128, 128).")
+    if "mask" in f:
+        raise FileFormatError(f"{path} holds both a trajectory 'traj' and a Cartesian 'mask'; a radial file has no "
+                              "mask (every sample in 'kspace' was measured at 'traj'). Remove one of them.")
+    return RadialCine(kspace=kspace, traj=optional("traj"), image_shape=shape, reference=optional("reference"),
+                      sens=optional("sens"), meta=meta)
+
+
+def write_datasets(f: h5py.File, data: CineData | RadialCine) -> None:
     f.attrs["format"] = FORMAT_NAME
     f.attrs["format_version"] = FORMAT_VERSION
     f.create_dataset("kspace", data=data.kspace.astype(np.complex64), compression="gzip", compression_opts=1)
-    if data.mask is not None:
+    if isinstance(data, RadialCine):
+        f.create_dataset("traj", data=data.traj.astype(np.float32))
+        f.attrs["image_shape"] = np.asarray(data.image_shape, np.int64)
+    elif data.mask is not None:
         f.create_dataset("mask", data=data.mask.astype(np.uint8), compression="gzip")
     if data.reference is not None:
         f.create_dataset("reference", data=data.reference.astype(np.complex64))
@@ -145,7 +167,7 @@ def read_result(path: str | Path) -> tuple[CineData, np.ndarray, dict]:
                                   "Run `stdm recon` on it first.")
         image = read(recon, Path(path), itemsize=8)
         info = text_attr(f.attrs, "recon_info") or "{}"
-    if image.shape != data.kspace.shape[:1] + data.kspace.shape[2:]:
+    if image.shape != (data.frames, *data.image_shape):
         raise FileFormatError(f"{path}: 'recon' {image.shape} does not fit k-space {data.kspace.shape}; expected "
                               "(frames, y, x). The file was not written by `stdm recon`.")
     try:

@@ -29,16 +29,36 @@ def to_bart(array: np.ndarray) -> np.ndarray:
     return array.transpose(2, 3, 1, 0).reshape(ny, nx, 1, coils, 1, 1, 1, 1, 1, 1, frames)
 
 
-def bart_pics(kspace: np.ndarray, sens: np.ndarray, regulariser: str, iterations: int) -> np.ndarray:
-    """Run `bart pics` and return the (frames, y, x) image."""
+def radial_to_bart(samples: np.ndarray) -> np.ndarray:
+    """(frames, coils, spokes, readout) -> BART (1, readout, spokes, coils, 1, ..., frames at dim 10)."""
+    frames, coils, spokes, readout = samples.shape
+    return samples.transpose(3, 2, 1, 0).reshape(1, readout, spokes, coils, 1, 1, 1, 1, 1, 1, frames)
+
+
+def traj_to_bart(traj: np.ndarray) -> np.ndarray:
+    """(frames, spokes, readout, 2) cycles per FOV -> BART (3, readout, spokes, 1, ..., frames at dim 10); BART's
+    dims 0 and 1 are our y and x, in the same units."""
+    frames, spokes, readout, _ = traj.shape
+    coords = np.zeros((3, readout, spokes, frames), np.complex64)
+    coords[:2] = traj.transpose(3, 2, 1, 0)
+    return coords.reshape(3, readout, spokes, 1, 1, 1, 1, 1, 1, 1, frames)
+
+
+def bart_pics(kspace: np.ndarray, sens: np.ndarray, regulariser: str, iterations: int,
+              traj: np.ndarray | None = None) -> np.ndarray:
+    """Run `bart pics` and return the (frames, y, x) image. With `traj`, kspace is (frames, coils, spokes, readout)
+    along that trajectory (BART's own NUFFT, `pics -t`)."""
     if shutil.which("bart") is None:
         raise MethodError("BART is not installed; install it with `apt-get install bart` to use the bart-* methods.")
     with tempfile.TemporaryDirectory(prefix="stdm-bart-") as tmp:
         tmp = Path(tmp)
-        write_cfl(tmp / "k", to_bart(kspace))
+        write_cfl(tmp / "k", to_bart(kspace) if traj is None else radial_to_bart(kspace))
         write_cfl(tmp / "s", to_bart(sens[None])[..., 0])
-        cmd = ["bart", "pics", "-d0", "-S", "-i", str(iterations), "-R", regulariser, str(tmp / "k"), str(tmp / "s"),
-               str(tmp / "x")]
+        trajectory = [] if traj is None else ["-t", str(tmp / "t")]
+        if traj is not None:
+            write_cfl(tmp / "t", traj_to_bart(traj))
+        cmd = ["bart", "pics", "-d0", "-S", "-i", str(iterations), "-R", regulariser, *trajectory, str(tmp / "k"),
+               str(tmp / "s"), str(tmp / "x")]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise MethodError(f"bart pics failed: {done.stderr.strip()[:300]}")
@@ -54,8 +74,12 @@ class BartPics(Method):
         raise NotImplementedError
 
     def iterate(self, problem):
-        kspace = problem.kspace.numpy() * problem.mask.numpy()[:, None]
-        image = bart_pics(kspace, problem.sens.numpy(), self.regulariser(), self.iterations)
+        if problem.radial:  # the measured samples without our density weighting; BART solves its own least squares
+            image = bart_pics(problem.samples.numpy(), problem.sens.numpy(), self.regulariser(), self.iterations,
+                              problem.traj)
+        else:
+            kspace = problem.kspace.numpy() * problem.mask.numpy()[:, None]
+            image = bart_pics(kspace, problem.sens.numpy(), self.regulariser(), self.iterations)
         image_t = torch.from_numpy(image.astype(np.complex64))
         yield Iterate(1, 1, problem.to_output(image_t), {"residual": problem.op.residual(image_t, problem.kspace)})
 

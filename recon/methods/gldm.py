@@ -92,6 +92,9 @@ class GLDM(Method):
         return [(*self.model(paths[p], f"gldm-{p}", f"kspace-{p}"), f"kspace-{p}") for p in choices[self.priors]]
 
     def iterate(self, problem):
+        if problem.radial:
+            raise MethodError("GLDM's priors are trained on Cartesian k-space and cannot take radial spokes; use "
+                              "dstdm, lps, sense or bart-ttv for radial data.")
         if self.announce_phases:
             yield announce("loading models", self.steps)
         models = self.chosen_models()

@@ -9,13 +9,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ..physics import frame_dot
 from . import register
 from .base import Iterate, Method, param
-
-
-def frame_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Real part of <a, b> per frame, shaped to broadcast over (frames, y, x)."""
-    return (a.conj() * b).real.sum(dim=(-2, -1), keepdim=True)
 
 
 @register

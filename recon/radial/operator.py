@@ -1,0 +1,110 @@
+"""Multi-coil radial cine forward model: A x = sqrt(w) * NUFFT(S x), frame by frame, with sigpy's NUFFT.
+
+w is the Pipe-Menon density compensation of each frame's spokes, scaled once so that ||A|| <= 1 like the Cartesian
+operator (methods take unit gradient steps). Weighting by sqrt(w) (Otazo's radial L+S does the same) makes A^H y
+the gridding reconstruction and keeps the normal equations well conditioned; the data a method sees are the
+measured samples times sqrt(w). Where Cartesian data consistency replaces samples, here a few conjugate-gradient
+steps on the (regularised) normal equations move the image onto the data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sigpy
+import sigpy.mri
+import torch
+
+from ..physics import frame_dot
+from .trajectory import rasterise
+
+# NUFFT grid oversampling and kernel width. Reconstruction: sigpy's defaults, 7e-3 relative error against the
+# exact DFT, well below the noise, and 40% faster than 1.5/6 (5e-5). Simulation: 2/6 (9e-6), so that simulated
+# data are not made with the operator that reconstructs them.
+FAST, EXACT = (1.25, 4), (2.0, 6)
+DC_STEPS = 1  # CG steps per data-consistency call: 1 gave +8 dB over 3 on a tuning phantom (more fit the noise)
+POWER_ITERATIONS = 8
+DENSITY_ITERATIONS = 10  # Pipe-Menon; 30 changes the gridding gain by < 15% and takes twice as long
+
+
+def nufft(images: np.ndarray, coord: np.ndarray, accuracy: tuple[float, int] = FAST) -> np.ndarray:
+    """(..., ny, nx) -> (..., spokes, readout), centred and orthonormal like fft2c on integer coordinates."""
+    return sigpy.nufft(images, coord, oversamp=accuracy[0], width=accuracy[1])
+
+
+def nufft_adjoint(samples: np.ndarray, coord: np.ndarray, image_shape: tuple[int, int],
+                  accuracy: tuple[float, int] = FAST) -> np.ndarray:
+    return sigpy.nufft_adjoint(samples, coord, (*samples.shape[:-coord.ndim + 1], *image_shape),
+                               oversamp=accuracy[0], width=accuracy[1])
+
+
+def density(traj: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
+    """Pipe-Menon density compensation (frames, spokes, readout), one frame's spokes at a time."""
+    return np.stack([np.asarray(sigpy.mri.pipe_menon_dcf(t, image_shape, max_iter=DENSITY_ITERATIONS,
+                                                         show_pbar=False), np.float32) for t in traj])
+
+
+def largest_eigenvalue(apply, shape: tuple[int, ...], iterations: int = POWER_ITERATIONS) -> float:
+    """Power iteration for the largest eigenvalue of a positive semi-definite `apply`."""
+    x = torch.randn(shape, dtype=torch.complex64, generator=torch.Generator().manual_seed(0))
+    value = 0.0
+    for _ in range(iterations):
+        x = x / torch.linalg.vector_norm(x)
+        y = apply(x)
+        value = float(torch.vdot(x.flatten(), y.flatten()).real)
+        x = y
+    return value
+
+
+class RadialOperator:
+    """A and its adjoint for one radial cine: image (frames, y, x) <-> samples (frames, coils, spokes, readout)."""
+
+    def __init__(self, traj: np.ndarray, sens: torch.Tensor, weights: np.ndarray | None = None):
+        self.traj = np.ascontiguousarray(traj, np.float32)
+        self.sens = sens  # (coils, y, x)
+        self.image_shape = tuple(sens.shape[-2:])
+        if weights is None:
+            weights = density(self.traj, self.image_shape)
+        self.sqrt_w = np.sqrt(weights).astype(np.float32)[:, None]  # (frames, 1, spokes, readout)
+        self.sqrt_w /= np.sqrt(self.single_coil_norm() * 1.02)  # 2% margin over the power-iteration estimate
+        # the Cartesian cells the spokes cross, (frames, 1, ky, kx) like CineOperator.mask: what the prior map
+        # (recon.prior_map) counts as measured
+        self.mask = torch.from_numpy(rasterise(self.traj, self.image_shape))[:, None].to(torch.complex64)
+
+    def single_coil_norm(self) -> float:
+        def normal(x):
+            k = np.stack([nufft(x[t].numpy(), c) for t, c in enumerate(self.traj)]) * self.sqrt_w[:, 0] ** 2
+            return torch.from_numpy(np.stack([nufft_adjoint(k[t], c, self.image_shape)
+                                              for t, c in enumerate(self.traj)]).astype(np.complex64))
+        return largest_eigenvalue(normal, (len(self.traj), *self.image_shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        coil_images = (self.sens[None] * x[:, None]).numpy()
+        samples = np.stack([nufft(coil_images[t], c) for t, c in enumerate(self.traj)]) * self.sqrt_w
+        return torch.from_numpy(samples.astype(np.complex64))
+
+    def adjoint(self, k: torch.Tensor) -> torch.Tensor:
+        weighted = k.numpy() * self.sqrt_w
+        coil_images = np.stack([nufft_adjoint(weighted[t], c, self.image_shape) for t, c in enumerate(self.traj)])
+        return (self.sens.conj()[None] * torch.from_numpy(coil_images.astype(np.complex64))).sum(dim=1)
+
+    def normal(self, x: torch.Tensor) -> torch.Tensor:
+        return self.adjoint(self.forward(x))
+
+    def data_consistency(self, x: torch.Tensor, kspace: torch.Tensor, weight: float | None = None,
+                         steps: int | None = None) -> torch.Tensor:
+        """`steps` CG steps from x on min ||A z - y||^2 + mu ||z - x||^2, mu = (1 - weight) / weight (0 when weight
+        is None or 1): the radial counterpart of replacing (or, softly, blending) the measured samples."""
+        mu = 0.0 if weight is None or weight >= 1 else (1 - float(weight)) / max(float(weight), 1e-6)
+        z = x.clone()
+        r = self.adjoint(kspace - self.forward(z))  # the mu term vanishes at z = x
+        p, rr = r.clone(), frame_dot(r, r)
+        for _ in range(DC_STEPS if steps is None else steps):
+            q = self.normal(p) + mu * p
+            alpha = rr / frame_dot(p, q).clamp_min(1e-30)
+            z, r = z + alpha * p, r - alpha * q
+            rr_new = frame_dot(r, r)
+            p, rr = r + (rr_new / rr.clamp_min(1e-30)) * p, rr_new
+        return z
+
+    def residual(self, x: torch.Tensor, kspace: torch.Tensor) -> float:
+        return float(torch.linalg.vector_norm(self.forward(x) - kspace) / torch.linalg.vector_norm(kspace))

@@ -1,0 +1,92 @@
+"""The radial Problem: what a method sees of a RadialCine (density-weighted samples, coil maps, the operator).
+
+Coil maps come from the time average: golden-angle spokes of all frames together cover the k-space centre, so
+ESPIRiT calibrates on their gridded average, with no ACS block.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import DataError
+from ..physics import fft2c
+from ..problem import Problem
+from ..sens import maps_from_average
+from .data import RadialCine
+from .operator import RadialOperator, density, nufft_adjoint
+
+CALIB_WIDTH = 24
+MIN_CALIB_WIDTH = 8
+
+
+@dataclass
+class RadialProblem(Problem):
+    traj: np.ndarray  # (frames, spokes, readout, 2), cycles per FOV
+    samples: torch.Tensor  # the measured samples without density weighting, divided by `scale` (for BART)
+    average: torch.Tensor  # (y, x) the coil-combined gridded time average, in normalised units
+
+    radial = True
+
+    def zero_filled(self) -> torch.Tensor:
+        """The gridding reconstruction A^H y, scaled by the one complex factor that best fits the data (the
+        density-compensated adjoint alone is darker than the image: ||A|| <= 1 is set by its largest mode)."""
+        return fit_to_data(self.op, self.op.adjoint(self.kspace), self.kspace)
+
+    def view_shared(self) -> torch.Tensor:
+        """The gridded average of all frames' spokes, moved onto each frame's own spokes by the data-consistency
+        steps: the radial counterpart of filling a frame's missing k-space from the frames that sampled it."""
+        start = self.average.expand(self.shape).clone()
+        return self.op.data_consistency(start, self.kspace)
+
+
+def fit_to_data(op, image: torch.Tensor, kspace: torch.Tensor) -> torch.Tensor:
+    predicted = op.forward(image)
+    gain = torch.vdot(predicted.flatten(), kspace.flatten()) / torch.vdot(predicted.flatten(), predicted.flatten())
+    return image * gain
+
+
+def calibration_width(traj: np.ndarray, largest: int = CALIB_WIDTH) -> int:
+    """Widest centred square the spokes of all frames together sample at Nyquist: spokes P through the centre are
+    at most one cycle apart up to radius P / pi."""
+    radius = traj.shape[0] * traj.shape[1] / math.pi
+    width = min(largest, 2 * int(radius / math.sqrt(2)))
+    if width < MIN_CALIB_WIDTH:
+        raise DataError(f"{traj.shape[0]} frames x {traj.shape[1]} spokes sample the k-space centre too sparsely for "
+                        "ESPIRiT coil maps (a calibrated centre of at least 8 x 8 needs 36 spokes in all); supply "
+                        "coil maps in the file or acquire more spokes.")
+    return width
+
+
+def gridded_average(data: RadialCine, weights: np.ndarray) -> np.ndarray:
+    """Coil images (coils, y, x) of all frames' spokes gridded together (each frame's density over frames)."""
+    images = [nufft_adjoint(data.kspace[t] * weights[t], data.traj[t], data.image_shape) for t in range(data.frames)]
+    return (np.sum(images, axis=0) / data.frames).astype(np.complex64)
+
+
+def make_radial_problem(data: RadialCine, sens: np.ndarray | None = None) -> RadialProblem:
+    """Normalised radial problem; coil maps `sens` if given, else ESPIRiT from the gridded time average."""
+    weights = density(data.traj, data.image_shape)
+    average = gridded_average(data, weights)
+    if sens is None:
+        sens = np.ones((1, *data.image_shape), np.complex64) if data.coils == 1 else \
+            maps_from_average(fft2c(torch.from_numpy(average)).numpy(), calibration_width(data.traj))
+    if sens.shape != (data.coils, *data.image_shape):
+        raise DataError(f"coil maps {sens.shape} do not fit radial k-space {data.shape} on a {data.image_shape} "
+                        "image; expected (coils, y, x).")
+    sens_t = torch.from_numpy(np.ascontiguousarray(sens, np.complex64))
+    op = RadialOperator(data.traj, sens_t, weights)
+    samples = torch.from_numpy(np.ascontiguousarray(data.kspace, np.complex64))
+    weighted = samples * torch.from_numpy(op.sqrt_w)
+    zero_filled = fit_to_data(op, op.adjoint(weighted), weighted).abs()
+    scale = float(torch.quantile(zero_filled.flatten()[::max(1, zero_filled.numel() // 100_000)], 0.995))
+    if not np.isfinite(scale) or scale <= 0:
+        raise DataError("the radial samples combine to an all-zero image; check the coil maps and the trajectory.")
+    combined = (sens_t.conj() * torch.from_numpy(average)).sum(dim=0)[None]
+    combined = fit_to_data(op, combined.expand(data.frames, -1, -1), weighted)[0] / scale
+    mask = torch.from_numpy(data.mask)
+    return RadialProblem(kspace=weighted / scale, mask=mask, sens=sens_t, scale=scale, op=op, traj=data.traj,
+                         samples=samples / scale, average=combined)
