@@ -51,3 +51,27 @@ def write_ismrmrd(path, kspace: np.ndarray, sampled: np.ndarray, *, asymmetric: 
                 acq.physiology_time_stamp[0] = int(t * 40 / 2.5)  # 40 ms per frame, in 2.5 ms ticks
                 ds.append_acquisition(acq)
     ds.close()
+
+
+def write_ismrmrd_radial(path, kspace: np.ndarray, traj: np.ndarray, image_shape: tuple[int, int],
+                         normalised: bool = True) -> None:
+    """kspace (frames, coils, spokes, readout), traj (frames, spokes, readout, 2) as (ky, kx) cycles per FOV; written
+    one spoke per acquisition with ISMRMRD's (kx, ky) trajectory, normalised to [-0.5, 0.5] when asked."""
+    frames, coils, spokes, readout = kspace.shape
+    ny, nx = image_shape
+    ds = ismrmrd.Dataset(str(path), "dataset", create_if_needed=True)
+    ds.write_xml_header(header(2 * nx, ny, frames).replace("<trajectory>cartesian", "<trajectory>radial"))
+    scale = np.array([nx, ny], np.float32) if normalised else np.ones(2, np.float32)
+    for t in range(frames):
+        for s in range(spokes):
+            coords = np.ascontiguousarray(traj[t, s][:, ::-1] / scale, np.float32)
+            acq = ismrmrd.Acquisition.from_array(np.ascontiguousarray(kspace[t, :, s]), trajectory=coords)
+            acq.idx.kspace_encode_step_1 = s
+            acq.idx.phase = t
+            acq.center_sample = readout // 2
+            acq.read_dir[:] = (1.0, 0.0, 0.0)
+            acq.phase_dir[:] = (0.0, 1.0, 0.0)
+            acq.slice_dir[:] = (0.0, 0.0, 1.0)
+            acq.physiology_time_stamp[0] = int(t * 40 / 2.5)
+            ds.append_acquisition(acq)
+    ds.close()

@@ -189,3 +189,16 @@ def test_radial_result_file_keeps_the_trajectory(tmp_path, problem, radial, cine
     data, image, info = read_result(path)
     assert isinstance(data, RadialCine) and image.shape == (radial.frames, *radial.image_shape)
     assert info["method"] == "zero-filled"
+
+
+@pytest.mark.parametrize("normalised", [True, False])
+def test_ismrmrd_radial_acquisitions_read_with_their_trajectory(tmp_path, radial, normalised):
+    from .ismrmrd_fixture import write_ismrmrd_radial
+
+    path = tmp_path / "radial.h5"
+    write_ismrmrd_radial(path, radial.kspace, radial.traj, radial.image_shape, normalised)
+    back = load(path)
+    assert isinstance(back, RadialCine) and back.image_shape == radial.image_shape
+    np.testing.assert_allclose(back.traj, radial.traj, atol=1e-3)
+    np.testing.assert_array_equal(back.kspace, radial.kspace)
+    assert back.meta.frame_times is not None

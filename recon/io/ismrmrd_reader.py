@@ -1,4 +1,4 @@
-"""OCMR / ISMRMRD .h5 (Cartesian cine): the acquisition table is read in one go and sorted with numpy.
+"""OCMR / ISMRMRD .h5 (Cartesian cine, or radial with trajectories: `read_radial`): the acquisition table is read in one go and sorted with numpy.
 
 Frame = idx.phase, line = idx.kspace_encode_step_1; noise, navigator, phase-correction and dummy scans are
 skipped; asymmetric echoes are zero-padded around center_sample; 2x readout oversampling is removed (the image is
@@ -14,6 +14,7 @@ import numpy as np
 
 from ..data import CineData, CineMeta, check_frame_times, positive_numbers
 from ..errors import FileFormatError
+from ..radial.data import RadialCine
 from .guards import check_fits
 from .hdf5_safety import dataset, open_hdf5, read
 from .lenient import kept
@@ -37,6 +38,7 @@ def parse_header(path: Path, xml: bytes) -> dict:
     system = header.acquisitionSystemInformation
     return {
         "encoded_x": enc.encodedSpace.matrixSize.x, "recon_x": enc.reconSpace.matrixSize.x,
+        "recon_y": enc.reconSpace.matrixSize.y,
         "ny": enc.encodedSpace.matrixSize.y,
         "fov_mm": (enc.reconSpace.fieldOfView_mm.y, enc.reconSpace.fieldOfView_mm.x),
         "slice_thickness": enc.reconSpace.fieldOfView_mm.z,
@@ -101,6 +103,11 @@ def read_ismrmrd(path: Path, slice_index: int | None = None, keep_oversampling: 
     if chosen not in slices:
         raise FileFormatError(f"{path}: slice {chosen} does not exist; the file holds {slices.tolist()}.")
     rows = head["idx"]["slice"] == chosen
+    if np.any(head["trajectory_dimensions"][rows] > 0):
+        if "traj" not in table.dtype.names:
+            raise FileFormatError(f"{path}: acquisitions declare trajectory dimensions but the table has no 'traj' "
+                                  "field; the file is damaged or was not written by an ISMRMRD tool.")
+        return read_radial(path, h, head[rows], data[rows], table["traj"][keep][rows], chosen)
     head, data = head[rows], data[rows]
     frames_idx, lines = head["idx"]["phase"].astype(int), head["idx"]["kspace_encode_step_1"].astype(int)
     frames = int(frames_idx.max()) + 1
@@ -131,6 +138,11 @@ def read_ismrmrd(path: Path, slice_index: int | None = None, keep_oversampling: 
     kspace = crop_readout(kspace, recon_x)
     mask = np.repeat((counts > 0)[:, :, None], kspace.shape[-1], axis=2)
     geo = geometry(head, h, recon_x)
+    meta = cine_meta(path, h, head, geo, frames_idx, frames, chosen)
+    return CineData(kspace=kspace, mask=mask, meta=meta).validate()
+
+
+def cine_meta(path: Path, h: dict, head, geo: dict, frames_idx: np.ndarray, frames: int, chosen) -> CineMeta:
     stamps = head["physiology_time_stamp"][:, 0].astype(float) * PHYSIOLOGY_TICK_MS
     frame_times = [float(stamps[frames_idx == t].mean()) if np.any(frames_idx == t) else float("nan")
                    for t in range(frames)]
@@ -138,8 +150,35 @@ def read_ismrmrd(path: Path, slice_index: int | None = None, keep_oversampling: 
     extra.update(image_orientation=geo["image_orientation"], image_position=geo["image_position"])
     where = str(path)
     thickness = kept(positive_numbers, h["slice_thickness"], where, "slice_thickness", 1)
-    meta = CineMeta(pixel_spacing=kept(positive_numbers, geo["pixel_spacing"], where, "pixel_spacing", 2),
+    return CineMeta(pixel_spacing=kept(positive_numbers, geo["pixel_spacing"], where, "pixel_spacing", 2),
                     slice_thickness=None if thickness is None else thickness[0],
                     frame_times=frame_times_or_none(frame_times, where),
                     source=f"ISMRMRD {path.name} slice {chosen}", extra=extra)
-    return CineData(kspace=kspace, mask=mask, meta=meta).validate()
+
+
+def read_radial(path: Path, h: dict, head, data, traj, chosen) -> RadialCine:
+    """Non-Cartesian acquisitions: one spoke each, frame = idx.phase, spokes in acquisition order. The trajectory
+    is ISMRMRD's (kx, ky) per sample, normalised to [-0.5, 0.5] (the Gadgetron convention) or already in cycles
+    per field of view; the image is the recon matrix."""
+    dims, samples = head["trajectory_dimensions"].astype(int), head["number_of_samples"].astype(int)
+    if (dims < 2).any() or np.unique(samples).size > 1:
+        raise FileFormatError(f"{path}: the radial acquisitions need 2 trajectory dimensions and one readout length "
+                              f"each (found dimensions {sorted(set(dims.tolist()))}, lengths "
+                              f"{sorted(set(samples.tolist()))[:5]}).")
+    frames_idx = head["idx"]["phase"].astype(int)
+    per_frame = np.bincount(frames_idx)
+    if per_frame.size < 2 or (per_frame != per_frame[0]).any():
+        raise FileFormatError(f"{path}: frames hold {per_frame.tolist()[:8]} spokes; a radial cine needs at least 2 "
+                              "frames (idx.phase) with the same number of spokes each.")
+    coils, n, d = int(head["active_channels"][0]), int(samples[0]), int(dims[0])
+    order = np.argsort(frames_idx, kind="stable")
+    frames, spokes = per_frame.size, int(per_frame[0])
+    kspace = np.stack(data[order]).view(np.complex64).reshape(frames, spokes, coils, n).transpose(0, 2, 1, 3)
+    coords = np.stack(traj[order]).astype(np.float32).reshape(frames, spokes, n, d)
+    shape = (int(h["recon_y"]), int(h["recon_x"]))
+    ours = np.stack([coords[..., 1], coords[..., 0]], axis=-1)  # ISMRMRD (kx, ky) -> (ky, kx)
+    if np.abs(ours).max() <= 0.5 + 1e-3:
+        ours = ours * np.asarray(shape, np.float32)
+    geo = geometry(head, {**h, "ny": shape[0]}, shape[1])
+    meta = cine_meta(path, h, head, geo, frames_idx, frames, chosen)
+    return RadialCine(np.ascontiguousarray(kspace), ours, shape, meta=meta).validate()
