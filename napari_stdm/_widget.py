@@ -33,6 +33,7 @@ from recon.errors import ReconError
 from recon.io import LoadOptions, load
 from recon.io.options import opening_options
 from recon.masks import KINDS, make_mask
+from recon.radial import RadialCine, nyquist_spokes
 from recon.pipeline import discard_text, measured_lines
 
 from . import _dialogs
@@ -57,6 +58,7 @@ WARM_UP_MS = 1000  # after the dock opens: the colour bars' font warm-up (napari
 RELEASE_DELAY_MS = 100  # after a run: gc and malloc_trim in a turn of their own
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
 MODEL_FILTER = "*.safetensors"
+RADIAL_KINDS = ("radial", "golden-angle")  # spokes through the centre: no ACS block
 MAPS_TOOLTIP = ("also write the run's maps (prior contribution; uncertainty with samples > 1) as their own DERIVED "
                 "series in the cine's study, in folders beside it: FOLDER_prior_map, FOLDER_uncertainty")
 
@@ -402,18 +404,25 @@ class ReconWidget(ResultActions, Container):
         return SAMPLE_SHAPES.get(self.source.value)
 
     def update_effective_accel(self, *_):
-        """R_eff next to R: the chosen mask on the chosen data's grid (and the file's own samples, if any)."""
+        """R_eff next to R: the chosen mask on the chosen data's grid (and the file's own samples, if any); for
+        radial spokes, Nyquist spokes / spokes per frame. ACS lines mean nothing to radial masks."""
         data, shape = self.layer_data(), self.data_shape()
+        self.acs.enabled = self.mask.value not in RADIAL_KINDS and not isinstance(data, RadialCine)
         try:
+            if isinstance(data, RadialCine):
+                self.show_effective_accel(nyquist_spokes(data.image_shape) / data.spokes, data.spokes)
+                return
             own = None if data is None else measured_lines(data)
             if self.mask.value == "file":
                 mask = own
             elif shape is None:
                 mask = None
             else:
-                mask = make_mask(self.mask.value, shape, self.accel.value, self.acs.value, self.seed.value).array
-                if own is not None:
-                    mask = mask & own
+                built = make_mask(self.mask.value, shape, self.accel.value, self.acs.value, self.seed.value)
+                if built.spokes is not None:
+                    self.show_effective_accel(built.effective_accel, built.spokes)
+                    return
+                mask = built.array if own is None else built.array & own
         except ReconError as exc:
             self.accel_eff.value, self.accel_eff.tooltip = "R_eff –", str(exc)
             return
@@ -423,10 +432,12 @@ class ReconWidget(ResultActions, Container):
             return
         self.show_effective_accel(mask.size / max(int(mask.sum()), 1))
 
-    def show_effective_accel(self, value: float):
+    def show_effective_accel(self, value: float, spokes: int | None = None):
         self.accel_eff.value = f"R_eff {value:.1f}"
         self.accel_eff.tooltip = (f"effective acceleration {value:.2f}: all k-t locations / sampled ones, ACS lines "
-                                  "included")
+                                  "included") if spokes is None else (
+            f"effective acceleration {value:.2f}: Nyquist spokes (pi/2 x matrix) / {spokes} golden-angle spokes per "
+            "frame; for golden-angle, R is this effective acceleration")
 
     # ---- running --------------------------------------------------------------------------------------------
     def make_job(self, **overrides) -> RunJob:
@@ -639,6 +650,8 @@ class ReconWidget(ResultActions, Container):
             self.preview = self.add_layer(partial, job.name(), {"napari_stdm_run": self._run_key},
                                           contrast_limits=contrast(partial))
         layer = self.preview
+        if not outcome.partial:  # the window was set on the first preview (a radial gridding is dimmer than the result)
+            layer.contrast_limits = contrast(np.abs(outcome.image))
         name = job.name() if not outcome.partial else f"{job.name()} · {outcome.status}"
         if layer.name != name:
             layer.name = self.unique_name(name, layer)

@@ -45,13 +45,18 @@ class RadialCine:
         return rasterise(self.traj, self.image_shape)
 
     def preview(self) -> np.ndarray:
-        """Root-sum-of-squares (frames, y, x) of ramp-filtered gridded coil images: a quick map-free look."""
-        from .operator import nufft_adjoint
+        """Root-sum-of-squares (frames, y, x) of ramp-filtered gridded coil images, each frame scaled by the gain
+        that best fits its own samples (so the preview is in the image's units): a quick map-free look."""
+        from .operator import nufft, nufft_adjoint
 
         ramp = np.linalg.norm(self.traj, axis=-1)[:, None] + 0.5
-        images = np.stack([nufft_adjoint(self.kspace[t] * ramp[t], self.traj[t], self.image_shape)
-                           for t in range(self.frames)])
-        return np.sqrt((np.abs(images) ** 2).sum(axis=1)).astype(np.float32)
+        frames = []
+        for t in range(self.frames):
+            images = nufft_adjoint(self.kspace[t] * ramp[t], self.traj[t], self.image_shape)
+            predicted = nufft(images, self.traj[t])
+            gain = abs(np.vdot(predicted, self.kspace[t])) / max(float(np.vdot(predicted, predicted).real), 1e-30)
+            frames.append(np.sqrt((np.abs(images) ** 2).sum(axis=0)) * gain)
+        return np.stack(frames).astype(np.float32)
 
     def cartesian_shape(self) -> tuple[int, int, int, int]:
         return (self.frames, self.coils, *self.image_shape)

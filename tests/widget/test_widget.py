@@ -792,3 +792,40 @@ def test_with_maps_on_a_method_without_maps_writes_the_cine_alone(qtbot, widget,
     assert len(widget.export_dicom(str(tmp_path / "d"))) == 12
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
     assert map_layers_of(widget, "prior_map") == [] and full_text(widget.maps) == ""
+
+
+def test_golden_angle_radial_run_on_the_sample(qtbot, widget):
+    from recon.radial import nyquist_spokes, spokes_for_effective
+
+    widget.mask.value = "golden-angle"
+    widget.accel.value = 8
+    spokes = spokes_for_effective((128, 128), 8)
+    assert widget.accel_eff.value == f"R_eff {nyquist_spokes((128, 128)) / spokes:.1f}"
+    assert f"{spokes} golden-angle spokes" in widget.accel_eff.tooltip and not widget.acs.enabled
+    widget.method.value = "lps"
+    set_params(widget, iterations=5)
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert widget.errors == [] and widget.job.mask_info["spokes"] == spokes
+    result = widget.preview
+    assert result.data.shape == (12, 128, 128) and "golden-angle" in result.name
+    mask = next(layer for layer in widget.viewer.layers if layer.name.startswith("mask"))
+    assert tuple(mask.scale) == tuple(result.scale)
+    # the window follows the result, not the first (dimmer) gridding preview
+    assert result.contrast_limits[1] == pytest.approx(np.percentile(result.data, 99.5), rel=1e-3)
+    widget.mask.value = "vista"
+    assert widget.acs.enabled
+
+
+def test_a_radial_file_runs_on_its_own_spokes(qtbot, widget, tmp_path):
+    from recon.radial import acquire_radial, nyquist_spokes
+
+    data = acquire_radial(simulate_cine(frames=6, size=64, coils=2, seed=3), 20)
+    widget.viewer.open(str(write_native(tmp_path / "radial.h5", data)), plugin="napari-stdm")
+    assert widget.mask.value == "file" and not widget.acs.enabled
+    assert widget.accel_eff.value == f"R_eff {nyquist_spokes((64, 64)) / 20:.1f}"
+    widget.method.value = "sense"
+    set_params(widget, iterations=3)
+    widget.run()
+    wait_idle(qtbot, widget)
+    assert widget.errors == [] and widget.preview.data.shape == (6, 64, 64)
