@@ -44,6 +44,8 @@ ROWS = {
     "spatial": ("spatial", {}),
     "STDM": ("stdm", {}),
     "dSTDM": ("dstdm", {}),
+    # L+S at the threshold the tuning set chose for golden-angle radial at R_eff 8 (results/radial_tuning.md)
+    "L+S λ_S 0.005": ("lps", {"lambda_s": 0.005}),
     "dSTDM paper (noise, predictor, 100)": ("dstdm", {"init": "noise", "sampler": "predictor", "steps": 100}),
     "dSTDM-seq": ("dstdm-seq", {}),
     "GLDM": ("gldm", {}),

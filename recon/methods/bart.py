@@ -45,9 +45,10 @@ def traj_to_bart(traj: np.ndarray) -> np.ndarray:
 
 
 def bart_pics(kspace: np.ndarray, sens: np.ndarray, regulariser: str, iterations: int,
-              traj: np.ndarray | None = None) -> np.ndarray:
+              traj: np.ndarray | None = None, weights: np.ndarray | None = None) -> np.ndarray:
     """Run `bart pics` and return the (frames, y, x) image. With `traj`, kspace is (frames, coils, spokes, readout)
-    along that trajectory (BART's own NUFFT, `pics -t`)."""
+    along that trajectory (BART's own NUFFT, `pics -t`), and `weights` (frames, spokes, readout) weight the data
+    (`pics -p`)."""
     if shutil.which("bart") is None:
         raise MethodError("BART is not installed; install it with `apt-get install bart` to use the bart-* methods.")
     with tempfile.TemporaryDirectory(prefix="stdm-bart-") as tmp:
@@ -57,6 +58,9 @@ def bart_pics(kspace: np.ndarray, sens: np.ndarray, regulariser: str, iterations
         trajectory = [] if traj is None else ["-t", str(tmp / "t")]
         if traj is not None:
             write_cfl(tmp / "t", traj_to_bart(traj))
+        if weights is not None:
+            write_cfl(tmp / "p", radial_to_bart(weights[:, None].astype(np.complex64)))
+            trajectory += ["-p", str(tmp / "p")]
         cmd = ["bart", "pics", "-d0", "-S", "-i", str(iterations), "-R", regulariser, *trajectory, str(tmp / "k"),
                str(tmp / "s"), str(tmp / "x")]
         done = subprocess.run(cmd, capture_output=True, text=True)
@@ -74,9 +78,12 @@ class BartPics(Method):
         raise NotImplementedError
 
     def iterate(self, problem):
-        if problem.radial:  # the measured samples without our density weighting; BART solves its own least squares
+        if problem.radial:
+            # the measured samples and the same density weighting as ours (sqrt(w), `-p`): without it BART's
+            # unweighted least squares lost 2-5 dB on the tuning cases (heldout-0 33.81 vs 37.89 dB at lambda 0.01)
+            sqrt_w = problem.op.sqrt_w[:, 0]
             image = bart_pics(problem.samples.numpy(), problem.sens.numpy(), self.regulariser(), self.iterations,
-                              problem.traj)
+                              problem.traj, sqrt_w / sqrt_w.max())
         else:
             kspace = problem.kspace.numpy() * problem.mask.numpy()[:, None]
             image = bart_pics(kspace, problem.sens.numpy(), self.regulariser(), self.iterations)
