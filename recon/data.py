@@ -28,15 +28,10 @@ class CineMeta:
         return np.arange(frames) * rr / frames
 
 
-@dataclass
-class CineData:
-    """k-space (frames, coils, ky, kx) complex64, centred; optional mask, reference image and coil maps."""
+class LeadingAxes:
+    """frames and coils: the first two axes of `kspace`, Cartesian (ky, kx) or radial (spokes, readout) after."""
 
     kspace: np.ndarray
-    mask: np.ndarray | None = None  # (frames, ky, kx) bool; None = use every non-zero sample
-    reference: np.ndarray | None = None  # (frames, y, x) complex64; never shown to a method
-    sens: np.ndarray | None = None  # (coils, y, x) complex64, sum |S|^2 = 1 on the support
-    meta: CineMeta = field(default_factory=CineMeta)
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -49,6 +44,17 @@ class CineData:
     @property
     def coils(self) -> int:
         return self.kspace.shape[1]
+
+
+@dataclass
+class CineData(LeadingAxes):
+    """k-space (frames, coils, ky, kx) complex64, centred; optional mask, reference image and coil maps."""
+
+    kspace: np.ndarray
+    mask: np.ndarray | None = None  # (frames, ky, kx) bool; None = use every non-zero sample
+    reference: np.ndarray | None = None  # (frames, y, x) complex64; never shown to a method
+    sens: np.ndarray | None = None  # (coils, y, x) complex64, sum |S|^2 = 1 on the support
+    meta: CineMeta = field(default_factory=CineMeta)
 
     @property
     def image_shape(self) -> tuple[int, int]:

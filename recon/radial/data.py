@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..data import CineData, CineMeta, check_meta, check_reference, check_sens, numeric
+from ..data import CineData, CineMeta, LeadingAxes, check_meta, check_reference, check_sens, numeric
 from ..errors import DataError
 from .trajectory import check_traj, golden_angle, rasterise
 
 
 @dataclass
-class RadialCine:
+class RadialCine(LeadingAxes):
     """k-space (frames, coils, spokes, readout) complex64 at `traj` (frames, spokes, readout, 2), cycles per FOV;
     the image is `image_shape` (y, x). Optional reference image and coil maps as for CineData."""
 
@@ -22,18 +22,6 @@ class RadialCine:
     reference: np.ndarray | None = None  # (frames, y, x) complex64; never shown to a method
     sens: np.ndarray | None = None  # (coils, y, x) complex64
     meta: CineMeta = field(default_factory=CineMeta)
-
-    @property
-    def shape(self) -> tuple[int, int, int, int]:
-        return tuple(self.kspace.shape)
-
-    @property
-    def frames(self) -> int:
-        return self.kspace.shape[0]
-
-    @property
-    def coils(self) -> int:
-        return self.kspace.shape[1]
 
     @property
     def spokes(self) -> int:
