@@ -55,13 +55,13 @@ def bart_pics(kspace: np.ndarray, sens: np.ndarray, regulariser: str, iterations
         tmp = Path(tmp)
         write_cfl(tmp / "k", to_bart(kspace) if traj is None else radial_to_bart(kspace))
         write_cfl(tmp / "s", to_bart(sens[None])[..., 0])
-        trajectory = [] if traj is None else ["-t", str(tmp / "t")]
+        radial = [] if traj is None else ["-t", str(tmp / "t")]
         if traj is not None:
             write_cfl(tmp / "t", traj_to_bart(traj))
         if weights is not None:
             write_cfl(tmp / "p", radial_to_bart(weights[:, None].astype(np.complex64)))
-            trajectory += ["-p", str(tmp / "p")]
-        cmd = ["bart", "pics", "-d0", "-S", "-i", str(iterations), "-R", regulariser, *trajectory, str(tmp / "k"),
+            radial += ["-p", str(tmp / "p")]
+        cmd = ["bart", "pics", "-d0", "-S", "-i", str(iterations), "-R", regulariser, *radial, str(tmp / "k"),
                str(tmp / "s"), str(tmp / "x")]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
