@@ -29,7 +29,7 @@ from .methods import Iterate, Method
 from .metrics import all_metrics, psnr
 from .physics import rss_image
 from .problem import Problem, make_problem
-from .radial import RadialCine, acquire_radial, make_radial_problem, nyquist_spokes
+from .radial import RadialCine, acquire_radial, nyquist_spokes
 
 SENS_SOURCES = ("espirit", "file")
 FINISHED = "finished"
@@ -134,6 +134,8 @@ def problem_for(data: CineData | RadialCine, sens: str = "espirit") -> Problem:
     if sens == "file" and data.sens is None:
         raise DataError("the file holds no coil maps ('sens'); use --sens espirit to estimate them.")
     if isinstance(data, RadialCine):
+        from .radial.problem import make_radial_problem
+
         return make_radial_problem(data, data.sens if sens == "file" else None)
     return make_problem(data, data.sens if sens == "file" else None)
 

@@ -9,8 +9,17 @@ unchanged; BART gets the trajectory (`pics -t`); GLDM's k-space priors are Carte
 """
 
 from .data import RadialCine, acquire_radial
-from .problem import RadialProblem, make_radial_problem
 from .trajectory import golden_angle, nyquist_spokes, spokes_for_effective
+
+
+def __getattr__(name: str):
+    # the Problem needs sigpy (numba): loaded on first use, not when `stdm` starts (a Ctrl-C inside numba's import
+    # aborts the process instead of cancelling it)
+    if name in ("RadialProblem", "make_radial_problem"):
+        from . import problem
+
+        return getattr(problem, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["RadialCine", "RadialProblem", "acquire_radial", "golden_angle", "make_radial_problem", "nyquist_spokes",
            "spokes_for_effective"]
