@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import signal
 import sys
 import threading
 import warnings
 from dataclasses import MISSING, fields, replace
-from pathlib import Path
 
 from . import methods
 from .arguments import SEED, number
+from .cli_data import add_load_options, cmd_info, cmd_simulate, cmd_train, load_options
+from .cli_outputs import add_dicom_options, cmd_export, dicom_patient, plan_recon_outputs, write_recon_outputs
 from .diffusion.kinds import plane_kinds
 from .entry import Terminated, on_sigterm
 from .errors import Cancelled, ReconError
@@ -23,138 +22,6 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANCELLED = 130
 EXIT_TERMINATED = 143
-
-
-def cmd_simulate(args) -> int:
-    from .io import write_native
-    from .io.outputs import OutputError, OutputPlan
-    from .phantom import simulate_cine
-    from .samples import real_cine, sample_cine
-
-    if args.count > 1:
-        if Path(args.out).exists() and not Path(args.out).is_dir():
-            raise OutputError(f"{args.out} is a file; with --count, OUT is the folder the cines go into.")
-        return simulate_folder(args)
-    OutputPlan().file(args.out, "OUT")
-    if args.sample:
-        data = sample_cine()
-    elif args.heldout:
-        from .heldout_phantom import simulate_heldout
-
-        data = simulate_heldout(args.seed)
-    elif args.real_anatomy:
-        data = real_cine(coils=args.coils, snr=args.snr, seed=args.seed)
-    else:
-        data = simulate_cine(args.frames, args.size, args.coils, args.seed, args.snr, args.breathing)
-    if not args.with_sens:
-        data.sens = None
-    axes = "(frames, coils, ky, kx)"
-    if args.radial:
-        from .radial import acquire_radial, nyquist_spokes
-
-        data, axes = acquire_radial(data, args.radial), "(frames, coils, spokes, readout), golden-angle radial, R_eff " \
-            f"{nyquist_spokes(data.image_shape) / args.radial:.2f}"
-    write_native(args.out, data)
-    print(f"wrote {args.out}: k-space {data.shape} {axes}, reference included. {data.meta.source}")
-    return 0
-
-
-def simulate_folder(args) -> int:
-    """Write `count` subjects, seeds seed .. seed+count-1; with --vary, frames (12-25) and breathing vary too."""
-    import numpy as np
-
-    from .io import write_native
-    from .phantom import simulate_cine
-
-    folder = Path(args.out)
-    folder.mkdir(parents=True, exist_ok=True)
-    for seed in range(args.seed, args.seed + args.count):
-        frames, breathing = args.frames, args.breathing
-        if args.vary:
-            frames, breathing = int(np.random.default_rng([seed, 1]).integers(12, 26)), None
-        data = simulate_cine(frames, args.size, args.coils, seed, args.snr, breathing)
-        data.sens = None
-        if args.radial:
-            from .radial import acquire_radial
-
-            data = acquire_radial(data, args.radial)
-        write_native(folder / f"phantom_{seed}.h5", data)
-    print(f"wrote {args.count} cines to {folder} (seeds {args.seed}-{args.seed + args.count - 1})")
-    return 0
-
-
-def cmd_train(args) -> int:
-    from .diffusion.sources import Source
-    from .diffusion.train import TrainConfig, train, training_summary
-    from .io.outputs import OutputPlan
-
-    OutputPlan.for_inputs([*(Source.parse(spec).path for spec in args.data), args.init_from]).file(args.out, "--out")
-    cfg = TrainConfig(data=args.data, out=args.out, planes=args.planes, preset=args.preset, steps=args.steps,
-                      batch=args.batch, crop=args.crop or None, lr=args.lr, warmup=args.warmup,
-                      checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
-                      sigma_max=args.sigma_max, sigma_focus=args.sigma_focus, max_minutes=args.max_minutes,
-                      variants=args.variants, skip_slices=args.skip_slices, init_from=args.init_from)
-    out = train(cfg, progress=not args.quiet)
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(f"wrote {out} {training_summary(out)}")
-    return 0
-
-
-def describe(data) -> list[str]:
-    from .radial import RadialCine, nyquist_spokes
-
-    meta = data.meta
-    radial = isinstance(data, RadialCine)
-    axes = "(frames, coils, spokes, readout)" if radial else "(frames, coils, ky, kx)"
-    lines = [f"k-space      {data.shape} {axes} {data.kspace.dtype}",
-             f"frames       {data.frames}", f"coils        {data.coils}",
-             f"matrix       {data.image_shape[0]} x {data.image_shape[1]} ({'y x x' if radial else 'ky x kx'})"]
-    if radial:
-        lines.append(f"sampling     radial trajectory in file, {data.spokes} spokes per frame: effective acceleration "
-                     f"{nyquist_spokes(data.image_shape) / data.spokes:.2f} (Nyquist {nyquist_spokes(data.image_shape)} "
-                     "spokes)")
-    elif data.mask is not None:
-        lines.append(f"sampling     mask in file, effective acceleration {data.mask.size / data.mask.sum():.2f}")
-    else:
-        lines.append("sampling     no mask in file (fully sampled, or zeros mark missing samples)")
-    lines.append(f"reference    {'yes' if data.reference is not None else 'no'}")
-    lines.append(f"coil maps    {'yes' if data.sens is not None else 'no (ESPIRiT will estimate them)'}")
-    geometry = f"pixel spacing {meta.pixel_spacing} mm" if meta.pixel_spacing else "not in file"
-    lines.append(f"geometry     {geometry}")
-    lines.append(f"timing       RR {meta.rr_interval} ms" if meta.rr_interval else "timing       not in file")
-    lines.append(f"source       {meta.source}")
-    return lines
-
-
-def load_options(args):
-    """The LoadOptions the command line gave (recon.io.options)."""
-    from .io.options import LoadOptions
-
-    return LoadOptions.from_args(args)
-
-
-def add_load_options(parser: argparse.ArgumentParser) -> None:
-    from .io.options import add_arguments
-
-    add_arguments(parser)  # one option per LoadOptions field: --slice, --frames-axis, --axes, --key, ...
-
-
-def cmd_info(args) -> int:
-    from .errors import FileFormatError
-    from .io import detect, load
-    from .io.inspect import describe_file
-
-    path = Path(args.file)
-    if not path.exists():
-        raise FileFormatError(f"{path} does not exist; check the path.")
-    print("\n".join(describe_file(path, detect(path))))
-    try:
-        data = load(path, load_options(args))
-    except FileFormatError as exc:  # e.g. a slice or the time axis must be chosen: say how, not fail
-        print(f"not read as a cine yet: {exc}")
-        return 0
-    print("\n".join(describe(data)))
-    return 0
 
 
 def cmd_methods(args) -> int:
@@ -236,139 +103,6 @@ def cmd_recon(args) -> int:
     measured = replace(run_info.measured, reference=reference)  # the output file keeps the reference
     write_recon_outputs(plan, targets, measured, result, info, patient, args.spacing)
     return 0
-
-
-def plan_recon_outputs(args, method) -> tuple:
-    """Check every output of `stdm recon` before anything runs: none may be an input (the k-space file, a model
-    file) or another output, a folder where a file belongs, or a DICOM folder holding anything but our series."""
-    from .io.dicom import foreign_content
-    from .io.outputs import OutputPlan
-
-    named_files = [v for v in method.parameters().values() if isinstance(v, str)]
-    plan = OutputPlan.for_inputs([args.input, *named_files])
-    targets = {"out": plan.file(args.out or f"{Path(args.input).stem}_{args.method}.h5", "--out")}
-    for what in ("png", "json"):
-        if getattr(args, what):
-            targets[what] = plan.file(getattr(args, what), f"--{what}")
-    if args.dicom:
-        targets["dicom"] = plan.folder(args.dicom, "--dicom", args.overwrite, foreign_content)
-    map_names = getattr(method, "map_names", lambda: ())()
-    targets.update(plan_map_folders(plan, args, map_names, f"{args.method} gives no maps (the diffusion methods do)"))
-    return plan, targets
-
-
-def plan_map_folders(plan, args, names, why_none: str) -> dict:
-    """--dicom-maps: one sibling folder per map, DIR_prior_map and DIR_uncertainty, each its own series."""
-    from .io.dicom import foreign_content, map_folder
-    from .io.outputs import OutputError
-
-    if not getattr(args, "dicom_maps", False):
-        return {}
-    if not args.dicom:
-        raise OutputError("--dicom-maps needs --dicom DIR: the maps are written beside the cine series.")
-    if not names:
-        raise OutputError(f"--dicom-maps: {why_none}; leave --dicom-maps out.")
-    return {f"dicom:{name}": plan.folder(map_folder(args.dicom, name), "--dicom-maps", args.overwrite, foreign_content)
-            for name in names}
-
-
-def write_dicom_maps(plan, targets: dict, cine_files: list, meta, image, maps: dict, info: dict,
-                     spacing: float | None) -> dict:
-    """Each planned map as its own series in the cine's study; returns {target: files}."""
-    from .io.dicom import map_per_unit, write_map_series
-
-    written = {}
-    for key, target in targets.items():
-        name = key.partition(":")[2]
-        if not key.startswith("dicom:") or name not in maps:
-            continue
-        mask = info["mask"]
-        written[target] = write_map_series(
-            maps[name], meta, plan.path(target), cine_files[0], kind=name, per_unit=map_per_unit(name, image),
-            method=info["method"], acceleration=f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}",
-            spacing=(spacing, spacing) if spacing else None)
-    return written
-
-
-def write_recon_outputs(plan, targets: dict, measured, result, info: dict, patient, spacing: float) -> None:
-    """Stage every output, then commit them together: all are written, or none."""
-    from .io import write_result
-    from .preview import save_preview
-
-    with plan.staged():
-        write_result(plan.path(targets["out"]), measured, result.image, info, result.extras.get("uncertainty"),
-                     result.extras.get("prior_map"), result.history)
-        if "png" in targets:
-            title = f"{info['method']}, {info['mask']['kind']} R_eff={info['mask']['effective_accel']:.1f}"
-            if result.metrics:
-                title += f", PSNR {result.metrics['psnr']:.2f} dB"
-            save_preview(plan.path(targets["png"]), result.image, measured.reference, title)
-        if "json" in targets:
-            plan.path(targets["json"]).write_text(json.dumps(info, indent=2, default=float))
-        if "dicom" in targets:
-            files = write_dicom(plan.path(targets["dicom"]), measured.meta, result.image, info, patient,
-                                spacing)
-            map_files = write_dicom_maps(plan, targets, files, measured.meta, result.image, result.extras, info,
-                                         spacing)
-    for what, target in targets.items():
-        count = f" ({len(files)} DICOM files)" if what == "dicom" else ""
-        if what.startswith("dicom:"):
-            count = f" ({len(map_files.get(target, []))} DICOM files, {what[6:]} series)"
-        print(f"  wrote {target}{count}")
-
-
-def dicom_patient(args):
-    from .io.dicom import Patient
-
-    return Patient(name=args.patient_name, id=args.patient_id)
-
-
-def write_dicom(folder: Path, meta, image, info: dict, patient, spacing: float | None) -> list[Path]:
-    """The DICOM series of a result into `folder` (a staging folder: the caller commits it)."""
-    from .io.dicom import write_series
-
-    mask = info["mask"]
-    acceleration = f"{mask['kind']} R={mask.get('accel', mask['effective_accel']):g}"
-    return write_series(image, meta, folder, method=info["method"], parameters=info["parameters"],
-                        acceleration=acceleration, patient=patient,
-                        spacing=(spacing, spacing) if spacing else None)
-
-
-def cmd_export(args) -> int:
-    from .io import read_result
-    from .io.dicom import foreign_content
-    from .io.native import read_result_maps
-    from .io.outputs import OutputPlan
-
-    plan = OutputPlan.for_inputs([args.result])
-    target = plan.folder(args.dicom, "--dicom", args.overwrite, foreign_content)
-    patient = dicom_patient(args)
-    data, image, info = read_result(args.result)
-    maps = read_result_maps(args.result) if args.dicom_maps else {}
-    map_targets = plan_map_folders(plan, args, tuple(maps), f"{args.result} holds no maps")
-    info.setdefault("method", "recon")
-    info.setdefault("parameters", {})
-    info.setdefault("mask", {"kind": "unknown", "effective_accel": float("nan")})
-    with plan.staged():
-        files = write_dicom(plan.path(target), data.meta, image, info, patient, args.spacing)
-        map_files = write_dicom_maps(plan, map_targets, files, data.meta, image, maps, info, args.spacing)
-    print(f"  wrote {len(files)} DICOM files to {target}")
-    for where, written in map_files.items():
-        print(f"  wrote {len(written)} DICOM files to {where}")
-    return 0
-
-
-def add_dicom_options(parser: argparse.ArgumentParser, required: bool) -> None:
-    parser.add_argument("--dicom", required=required, help="write the result as a DICOM cine series in this folder")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing DICOM folder")
-    parser.add_argument("--dicom-maps", action="store_true",
-                        help="also write the result's maps as their own DERIVED series in the same study, beside "
-                             "DIR: DIR_prior_map (prior contribution) and, with --samples > 1, DIR_uncertainty "
-                             "(research use)")
-    parser.add_argument("--patient-name", default="Anonymous^Research", help="DICOM PatientName (default anonymous)")
-    parser.add_argument("--patient-id", default="STDM-ANON", help="DICOM PatientID (default anonymous)")
-    parser.add_argument("--spacing", type=number(float, above=0, high=100), default=1.0,
-                        help="pixel spacing in mm when the source has none (stated in ImageComments)")
 
 
 def build_parser(method: str | None = None) -> argparse.ArgumentParser:
