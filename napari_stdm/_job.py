@@ -21,6 +21,8 @@ from recon.io import LoadOptions, load
 from recon.pipeline import DiscardRefused, MaskSpec, Prepared, preparing, preview, run
 from recon.samples import real_cine, sample_cine
 
+FILE_SOURCE = "k-space file"  # the data control's value for a file chosen in the dock
+LAYER_PREFIX = "layer: "  # ... and the prefix of an opened k-space layer's name
 SAMPLE_SOURCES = {"synthetic sample": sample_cine, "real cine (simulated coils)": real_cine}
 SAMPLE_NAMES = {"synthetic sample": "sample", "real cine (simulated coils)": "real cine"}
 SAMPLE_SHAPES = {"synthetic sample": (12, 128, 128), "real cine (simulated coils)": (25, 156, 192)}  # frames, y, x

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 
 from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from recon.errors import ReconError
+
+from ._job import COUNT_PARAMETERS
+from ._results import RunOutcome
 
 COLUMNS = ("method", "steps", "PSNR dB", "SSIM", "time s")
 MAX_COUNTS = 20
@@ -61,3 +65,44 @@ class RunTable(QTableWidget):
 
     def clear_rows(self) -> None:
         self.setRowCount(0)
+
+
+class SweepActions:
+    """Mixed into the dock widget (napari_stdm._widget.ReconWidget), whose state these methods read: `params`,
+    `method`, `sweep_text`, `table`, `running`, `run`, `fail`, `_sweep`, `_sweep_parameter`."""
+
+    def count_parameter(self) -> str | None:
+        """The method's step (or iteration) count parameter."""
+        return next((w.name for w in self.params if w.name in COUNT_PARAMETERS), None)
+
+    def sweep(self, *_):
+        """Run the method once per count in the sweep field, in order, each a labelled layer and a table row."""
+        if self.running:
+            return
+        try:
+            name = self.count_parameter()
+            if name is None:
+                raise ReconError(f"{self.method.value} has no step or iteration count to sweep.")
+            control = next(w for w in self.params if w.name == name)
+            counts = parse_counts(self.sweep_text.value, int(control.min), int(control.max))
+        except ReconError as exc:
+            self.fail(exc)
+            return
+        self.table.clear_rows()
+        self._sweep, self._sweep_parameter = deque(counts), name
+        self.run_next_count(None, None)
+
+    def run_next_count(self, prepared, data):
+        if not self._sweep or self.running:
+            return
+        count = self._sweep.popleft()
+        next(w for w in self.params if w.name == self._sweep_parameter).value = count
+        overrides = {} if prepared is None else {"prepared": prepared, "data": data}
+        self.run(**overrides)
+
+    def add_table_row(self, result: RunOutcome):
+        name = next((n for n in COUNT_PARAMETERS if n in result.job.params), None)
+        count = str(result.job.params.get(name, result.total)) if name else str(result.total)
+        if result.partial:
+            count = f"{result.step}/{count} (cancelled)"
+        self.table.add(result.job.method_name, count, result.run.metrics, result.run.seconds, result.name)

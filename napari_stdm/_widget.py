@@ -13,19 +13,17 @@ result is kept and marked "cancelled at step k/N" in its layer name, metadata an
 from __future__ import annotations
 
 import json
-import math
 import time
 import weakref
 from collections import deque
-from dataclasses import MISSING, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 from magicgui.widgets import (CheckBox, ComboBox, Container, FileEdit, FloatSpinBox, Label, LineEdit, ProgressBar,
                               PushButton, SpinBox)
-from magicgui.widgets import create_widget
 from napari.qt.threading import thread_worker
-from napari.utils.notifications import show_error, show_info
+from napari.utils.notifications import show_error
 from qtpy.QtWidgets import QWidget
 
 from recon import methods
@@ -40,69 +38,26 @@ from . import _dialogs
 from ._after_run import AfterRun, later
 from ._elide import ElidedText, keep_narrow
 from ._geometry import layer_kwargs
-from ._job import (COUNT_PARAMETERS, SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES, Cancelled, Failed, Finished,
-                   MaskReady, Phase, Question, RunJob, Step)
-from ._layers import MAP_KINDS, MAP_LABELS, contrast, map_display, map_layer_kwargs, map_legend
+from ._job import (FILE_SOURCE, LAYER_PREFIX, SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES, Cancelled, Failed,
+                   Finished, MaskReady, Phase, Question, RunJob, Step)
+from ._layers import MAP_KINDS, contrast
 from ._load_options import LoadControls
+from ._map_layers import MapLayers
 from ._memory import release_freed_memory
+from ._parameters import parameter_value, parameter_widget
 from ._plot import ConvergencePlot
-from ._recipe import job_recipe, sample_control
+from ._recipe import RecipeActions
 from ._results import ResultActions, RunOutcome
-from ._sweep import RunTable, parse_counts
+from ._sweep import RunTable, SweepActions
 from ._warm_up import warm_up_tick_font
 
-FILE_SOURCE = "k-space file"
-LAYER_PREFIX = "layer: "
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews per second
 WARM_UP_MS = 1000  # after the dock opens: the colour bars' font warm-up (napari_stdm._warm_up)
 RELEASE_DELAY_MS = 100  # after a run: gc and malloc_trim in a turn of their own
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
-MODEL_FILTER = "*.safetensors"
 RADIAL_KINDS = ("radial", "golden-angle")  # spokes through the centre: no ACS block
 MAPS_TOOLTIP = ("also write the run's maps (prior contribution; uncertainty with samples > 1) as their own DERIVED "
                 "series in the cine's study, in folders beside it: FOLDER_prior_map, FOLDER_uncertainty")
-
-
-def is_model_parameter(name: str) -> bool:
-    """Parameters that name a trained model file (model, global_model, ...): a file picker, empty = shipped."""
-    return name.endswith("model")
-
-
-def parameter_widget(f):
-    """A control for one method dataclass field: declared choices become a dropdown, model files a file picker,
-    numbers a spin box with the declared limits; the tooltip is the parameter's help."""
-    default = f.default if f.default is not MISSING else ""
-    help_text = f.metadata.get("help", "")
-    label = f.name.replace("_", " ")
-    if is_model_parameter(f.name):
-        widget = FileEdit(name=f.name, label=label, mode="r", filter=MODEL_FILTER, value=default or "")
-        tooltip = f"{help_text} (empty: the shipped default)"
-        widget.tooltip = tooltip
-        widget.line_edit.tooltip = widget.choose_btn.tooltip = tooltip
-        return widget
-    options = {k: f.metadata[k] for k in ("min", "max") if k in f.metadata}
-    if isinstance(default, float):
-        options["step"] = 10 ** math.floor(math.log10(abs(default))) / 10 if default else 0.001
-    if "choices" in f.metadata:
-        options = {"choices": list(f.metadata["choices"])}
-    widget = create_widget(value=default, annotation=type(default), name=f.name, label=label,
-                           widget_type="ComboBox" if "choices" in f.metadata else None, options=options)
-    widget.tooltip = help_text or f"{label} (default {default})"
-    return widget
-
-
-def set_parameter(widget, value) -> None:
-    if isinstance(widget, FileEdit) and not value:
-        widget.line_edit.value = ""  # FileEdit.value = "" would become the current folder
-    else:
-        widget.value = value
-
-
-def parameter_value(widget):
-    if isinstance(widget, FileEdit):
-        text = str(widget.value)
-        return "" if text in ("", ".") else text
-    return widget.value
 
 
 def iterate_job(job: RunJob):
@@ -141,7 +96,7 @@ def stop_on_close(widget):
     return stop
 
 
-class ReconWidget(ResultActions, Container):
+class ReconWidget(ResultActions, MapLayers, SweepActions, RecipeActions, Container):
     def __init__(self, napari_viewer):
         super().__init__(labels=True)
         self.viewer = napari_viewer
@@ -679,36 +634,6 @@ class ReconWidget(ResultActions, Container):
         if not self.running:
             self.play_result()
 
-    def show_maps(self, run, run_key: str, kinds: list[str] | None = None):
-        """The maps of the finished `run` over its result (napari_stdm._layers): the prior map shown, with a colour
-        bar; the uncertainty hidden. An identical rerun updates its own map layers. One layer per turn of the
-        event loop (a new layer with its colour bar costs the GUI 0.1-0.2 s)."""
-        result = self.result
-        if result is None or result.run is not run or result.layer not in self.viewer.layers:
-            return
-        all_kinds = [k for k in MAP_KINDS if k in run.extras]
-        kind, *rest = all_kinds if kinds is None else kinds
-        values = map_display(kind, run.extras[kind], result.image)
-        kwargs = map_layer_kwargs(kind, run_key, result.name)
-        layer = next((layer for layer in self.viewer.layers if layer.metadata.get("napari_stdm_map") == kind
-                      and layer.metadata.get("napari_stdm_map_of") == run_key), None)
-        if layer is None:
-            layer = self.add_layer(values, kwargs.pop("name"), kwargs.pop("metadata"), **kwargs)
-        else:
-            layer.data, layer.visible = values, kwargs["visible"]  # its colour bar: on_layer_inserted
-        self.viewer.layers.selection.active = result.layer  # the cine stays the selected layer (window, play)
-        if rest:
-            self.after_run.add("maps", lambda: self.show_maps(run, run_key, rest), next_=True)
-        else:
-            self.maps_text.set(map_legend(all_kinds), "\n\n".join(MAP_LABELS[k][2] for k in all_kinds))
-
-    def hide_maps(self):
-        """A new result hides every map shown: an additive overlay (and its colour bar) over a result it does not
-        belong to would read as that result's map."""
-        for layer in self.viewer.layers:
-            if "napari_stdm_map" in layer.metadata and layer.visible:  # setting it again costs a refresh
-                layer.visible = False
-
     def play_result(self) -> bool:
         """Show the result on top and play the time axis (when 'play the cine when done' is ticked)."""
         if not self.play.value or self.result is None or self.result.layer not in self.viewer.layers:
@@ -803,110 +728,3 @@ class ReconWidget(ResultActions, Container):
             name, n = f"{base} [{n}]", n + 1
         return name
 
-    # ---- sweeps ---------------------------------------------------------------------------------------------
-    def count_parameter(self) -> str | None:
-        """The method's step (or iteration) count parameter."""
-        return next((w.name for w in self.params if w.name in COUNT_PARAMETERS), None)
-
-    def sweep(self, *_):
-        """Run the method once per count in the sweep field, in order, each a labelled layer and a table row."""
-        if self.running:
-            return
-        try:
-            name = self.count_parameter()
-            if name is None:
-                raise ReconError(f"{self.method.value} has no step or iteration count to sweep.")
-            control = next(w for w in self.params if w.name == name)
-            counts = parse_counts(self.sweep_text.value, int(control.min), int(control.max))
-        except ReconError as exc:
-            self.fail(exc)
-            return
-        self.table.clear_rows()
-        self._sweep, self._sweep_parameter = deque(counts), name
-        self.run_next_count(None, None)
-
-    def run_next_count(self, prepared, data):
-        if not self._sweep or self.running:
-            return
-        count = self._sweep.popleft()
-        next(w for w in self.params if w.name == self._sweep_parameter).value = count
-        overrides = {} if prepared is None else {"prepared": prepared, "data": data}
-        self.run(**overrides)
-
-    def add_table_row(self, result: RunOutcome):
-        name = next((n for n in COUNT_PARAMETERS if n in result.job.params), None)
-        count = str(result.job.params.get(name, result.total)) if name else str(result.total)
-        if result.partial:
-            count = f"{result.step}/{count} (cancelled)"
-        self.table.add(result.job.method_name, count, result.run.metrics, result.run.seconds, result.name)
-
-    # ---- recipes --------------------------------------------------------------------------------------------
-    def ask_save_recipe(self, *_):
-        path = _dialogs.ask_save_path(self.native, "Save recipe", "Recipe (*.json)")
-        if path:
-            self.save_recipe(path)
-
-    def ask_load_recipe(self, *_):
-        path = _dialogs.ask_open_path(self.native, "Load recipe", "Recipe (*.json)")
-        if path:
-            self.load_recipe(path)
-
-    def save_recipe(self, path: str) -> Path | None:
-        """The last run's recipe (or, before any run, what Run would do) as JSON."""
-        try:
-            job = self.result.job if self.result is not None else self.make_job()
-            layer = self.source_layer()
-            sample = None if layer is None else layer.metadata.get("napari_stdm_sample")
-            out = job_recipe(job, sample).save(path)
-        except Exception as exc:  # noqa: BLE001
-            self.fail(exc)
-            return None
-        show_info(f"saved recipe {out}")
-        return out
-
-    def load_recipe(self, path: str) -> bool:
-        """Set every control from a recipe: data (a shipped sample, an opened layer of that file, or the file),
-        load options, mask, method, parameters. Weights that changed since are reported."""
-        from recon.recipe import read_recipe
-
-        try:
-            recipe = read_recipe(path)
-            self.choose_input(recipe.input)
-        except Exception as exc:  # noqa: BLE001
-            self.fail(exc)
-            return False
-        if self.reads_file():
-            with self.reading.changed.blocked():
-                self.reading.set_options(recipe.load)
-            self.on_reading_changed()  # an opened layer reads the recipe's slice
-        mask = recipe.mask
-        self.mask.value, self.accel.value, self.acs.value, self.seed.value = mask.kind, mask.accel, mask.acs, mask.seed
-        self.method.value = recipe.method
-        for widget in self.params:
-            if widget.name in recipe.parameters:
-                set_parameter(widget, recipe.parameters[widget.name])
-        notes = recipe.weight_warnings()
-        if mask.accel_eff is not None:
-            notes.append(f"the recipe asks for R_eff {mask.accel_eff:g}; the dock sets R ({mask.accel:g}) only.")
-        for note in notes:
-            show_info(f"napari-stdm: recipe: {note}")
-        self.set_status(f"recipe loaded: {Path(path).name}")
-        return True
-
-    def choose_input(self, input: str):
-        control = sample_control(input)
-        if control is not None:
-            self.source.value = control
-            return
-        resolved = str(Path(input).resolve())
-        layer = next((layer for layer in self.viewer.layers
-                      if layer.metadata.get("napari_stdm_path") == resolved and "napari_stdm_data" in layer.metadata),
-                     None)
-        if layer is not None:
-            self.source.value = LAYER_PREFIX + layer.name
-            return
-        if not Path(input).is_file():
-            raise ReconError(f"the recipe's data {input} is not there; open the file, then load the recipe again.")
-        self.source.value = FILE_SOURCE
-        self.file.value = input
-        self.on_file_changed()
