@@ -110,7 +110,8 @@ def vista(frames: int, ny: int, accel: float, acs: int, rng: np.random.Generator
     Samples sit on a jittered lattice in (time, density rank) that is sheared by the golden ratio from frame to
     frame, which spreads them evenly in k-t as VISTA's repulsion does, then are warped to ky through a Gaussian
     variable-density CDF and snapped to distinct free lines. Ahmad's iterative Coulomb refinement is not
-    reproduced. The ACS block is added on top.
+    reproduced. The ACS block is added on top; without one (acs = 0) VISTA's fill step makes the time average
+    cover every line, which ESPIRiT calibrates the coil maps from (`fill_empty_lines`).
     """
     n = lines_per_frame(ny, acs, accel)
     outer = outer_lines(ny, acs)
@@ -123,6 +124,25 @@ def vista(frames: int, ny: int, accel: float, acs: int, rng: np.random.Generator
             free = np.flatnonzero(~rows[frame, outer])
             rows[frame, outer[free[np.argmin(np.abs(free - idx))]]] = True
     rows[:, acs_lines(ny, acs)] = True
+    return rows if acs else fill_empty_lines(rows)
+
+
+def fill_empty_lines(rows: np.ndarray) -> np.ndarray:
+    """VISTA's fill (Ahmad et al. 2015): every line no frame sampled takes a sample from the nearest line that
+    another frame also sampled, in the frame where that line is sampled and the empty one's neighbours are not, so
+    each frame keeps its count and the time average covers all lines. Lines nearest the centre are filled first."""
+    rows = rows.copy()
+    frames, ny = rows.shape
+    for line in sorted(np.flatnonzero(~rows.any(axis=0)), key=lambda l: abs(l - ny // 2)):
+        counts = rows.sum(axis=0)
+        donors = [d for d in np.argsort(np.abs(np.arange(ny) - line), kind="stable") if counts[d] >= 2]
+        if not donors:
+            break  # fewer samples than lines: the average cannot cover k-space
+        donor = donors[0]
+        in_frames = np.flatnonzero(rows[:, donor])
+        crowding = [rows[t, max(line - 1, 0):line + 2].sum() for t in in_frames]
+        frame = in_frames[int(np.argmin(crowding))]
+        rows[frame, donor], rows[frame, line] = False, True
     return rows
 
 
