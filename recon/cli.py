@@ -166,7 +166,7 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--skip-slices", type=lambda s: tuple(int(v) for v in s.split(",") if v), default=(),
                     help="slices of magnitude sources to keep out of training (a tuning set), e.g. 3,7")
     tr.add_argument("--planes", default="both", choices=plane_kinds())
-    tr.add_argument("--preset", default="small", help="network size: tiny, small, base, paper")
+    tr.add_argument("--preset", default="small", help="network size: tiny, small, medium, base, paper")
     tr.add_argument("--steps", type=number(int, 1), default=10000)
     tr.add_argument("--batch", type=number(int, 1, 4096), default=32)
     tr.add_argument("--crop", type=number(int, 0, 4096), default=64, help="random crop of the spatial axis (0 = none)")

@@ -29,6 +29,7 @@ class UNetConfig:
 PRESETS = {
     "tiny": UNetConfig(channels=8, multipliers=(1, 2), blocks=1, embedding=32),  # tests
     "small": UNetConfig(channels=24, multipliers=(1, 2, 2), blocks=1, embedding=96),  # CPU default
+    "medium": UNetConfig(channels=32, multipliers=(1, 2, 2), blocks=1, embedding=128),  # ~1.8x small's compute
     "base": UNetConfig(channels=64, multipliers=(1, 2, 2), blocks=2, embedding=256),
     "paper": UNetConfig(channels=128, multipliers=(1, 2, 2), blocks=2, embedding=512),  # ~ Wang et al., GPU
 }
