@@ -1,4 +1,5 @@
-"""Steps sweeps: parse "10, 20, 40" and show each run's quality and time in a table (one row per run)."""
+"""Steps sweeps: parse "10, 20, 40", run the method once per count (SweepActions, mixed into the dock), and show
+each run's quality and time in a table (one row per run)."""
 
 from __future__ import annotations
 
