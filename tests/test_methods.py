@@ -109,3 +109,17 @@ def test_coil_maps_survive_a_small_calibration_region(small_cine):
         problem = problem_for(measured)
     assert info["effective_accel"] == pytest.approx(8, rel=0.1)
     assert float(problem.sens.abs().sum(dim=0).gt(0).float().mean()) > 0.9
+
+
+def test_lps_fista_converges_faster_than_otazo_without_acs_lines():
+    """Without ACS lines Otazo's iteration is slow (30 iterations: 23.4 / 24.8 dB here); the accelerated solver
+    reaches 29.3 / 30.2 dB in the same iterations (same objective, same thresholds)."""
+    from recon.phantom import simulate_cine
+    from recon.pipeline import MaskSpec, prepare, reconstruct
+
+    cine = simulate_cine(frames=12, size=64, coils=4, seed=123, snr=50.0)
+    for seed in (0, 1):
+        problem, reference, _ = prepare(cine, MaskSpec("vista", acs=0, seed=seed, accel_eff=6))
+        psnr = {solver: reconstruct(problem, methods.create("lps", solver=solver, iterations=30), reference,
+                                    None).metrics["psnr"] for solver in ("otazo", "fista")}
+        assert psnr["fista"] > psnr["otazo"] + 3.0, psnr
