@@ -28,18 +28,17 @@ from qtpy.QtWidgets import QWidget
 
 from recon import methods
 from recon.errors import ReconError
-from recon.io import LoadOptions, load
-from recon.io.options import opening_options
 from recon.masks import KINDS, make_mask
 from recon.radial import RadialCine, nyquist_spokes
 from recon.pipeline import discard_text, measured_lines
 
 from . import _dialogs
 from ._after_run import AfterRun, later
+from ._data_source import DataSource
 from ._elide import ElidedText, keep_narrow
 from ._geometry import layer_kwargs
-from ._job import (FILE_SOURCE, LAYER_PREFIX, SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES, Cancelled, Failed,
-                   Finished, MaskReady, Phase, Question, RunJob, Step)
+from ._job import (FILE_SOURCE, LAYER_PREFIX, SAMPLE_SOURCES, Cancelled, Failed, Finished, MaskReady, Phase,
+                   Question, RunJob, Step)
 from ._layers import MAP_KINDS, contrast
 from ._load_options import LoadControls
 from ._map_layers import MapLayers
@@ -67,10 +66,6 @@ def iterate_job(job: RunJob):
     yield from job.iterate()
 
 
-def load_layer_data(path: str, options: LoadOptions):
-    """The worker's function for reading another slice (or with other options) of an opened file."""
-    return load(path, options)
-
 
 def stop_on_close(widget):
     """A slot for the dock's `destroyed`: a run still in flight when napari closes is stopped, and its signals no
@@ -96,7 +91,7 @@ def stop_on_close(widget):
     return stop
 
 
-class ReconWidget(ResultActions, MapLayers, SweepActions, RecipeActions, Container):
+class ReconWidget(DataSource, ResultActions, MapLayers, SweepActions, RecipeActions, Container):
     def __init__(self, napari_viewer):
         super().__init__(labels=True)
         self.viewer = napari_viewer
@@ -238,72 +233,6 @@ class ReconWidget(ResultActions, MapLayers, SweepActions, RecipeActions, Contain
         if "napari_stdm_data" in event.value.metadata:
             self.source.reset_choices()
 
-    def on_source_changed(self, *_):
-        self.file.visible = self.source.value == FILE_SOURCE
-        layer = self.source_layer()
-        if self.source.value == FILE_SOURCE:
-            self.on_file_changed()
-        elif layer is not None and layer.metadata.get("napari_stdm_path"):
-            options = layer.metadata.get("napari_stdm_load") or LoadOptions()
-            with self.reading.changed.blocked():  # showing what the layer holds reads nothing
-                self.reading.set_options(options, layer.metadata.get("napari_stdm_slices", 1))
-        self.reading.visible = self.reads_file()
-        self.default_mask()
-        self.update_effective_accel()
-
-    def on_file_changed(self, *_):
-        """A file chosen in the dock: its slice count and the options it opens with (headers only)."""
-        path = str(self.file.value)
-        if self.source.value != FILE_SOURCE or not Path(path).is_file() or path == self._opened_path:
-            return
-        self._opened_path = path
-        options, slices = opening_options(path)
-        with self.reading.changed.blocked():
-            self.reading.set_options(options, slices)
-
-    def default_mask(self):
-        """The file's own samples for data that are undersampled already; a retrospective mask otherwise."""
-        data = self.layer_data()
-        if data is None and self.source.value not in SAMPLE_SOURCES:
-            return  # a file not read yet: the run asks if a mask would discard measured samples
-        undersampled = data is not None and measured_lines(data) is not None
-        if undersampled:
-            self.mask.value = "file"
-        elif self.mask.value == "file":
-            self.mask.value = "vista"
-
-    def on_reading_changed(self, *_):
-        """Another slice (or other load options) of an opened file: read it in the background into its layer."""
-        layer = self.source_layer()
-        path = None if layer is None else layer.metadata.get("napari_stdm_path")
-        if not path or self.running or layer.metadata.get("napari_stdm_load") == self.reading.options():
-            return
-        options = self.reading.options()
-        self.set_status(f"reading {Path(path).name} {self.options_text(options)}…".replace("  ", " "))
-        loader = thread_worker(load_layer_data, start_thread=False, ignore_errors=True)(path, options)
-        loader.returned.connect(lambda data, layer=layer, options=options: self.show_loaded(layer, data, options))
-        loader.errored.connect(self.fail)
-        loader.finished.connect(lambda: setattr(self, "loader", None))
-        self.loader = loader
-        loader.start()
-
-    def show_loaded(self, layer, data, options: LoadOptions):
-        from recon.pipeline import preview
-
-        if layer not in self.viewer.layers or options != self.reading.options():
-            return  # the layer is gone, or the user chose again meanwhile (a later read follows)
-        magnitude = preview(data)
-        layer.metadata.update({"napari_stdm_data": data, "napari_stdm_load": options})
-        layer.data = magnitude
-        layer.contrast_limits = contrast(magnitude)
-        self.set_status(f"read {layer.name} {self.options_text(options)}")
-        self.default_mask()
-        self.update_effective_accel()
-
-    @staticmethod
-    def options_text(options: LoadOptions | None) -> str:
-        return "" if options is None or options.slice is None else f"slice {options.slice}"
-
     def rebuild_parameters(self, *_):
         self.params.clear()
         self.params.extend([parameter_widget(f) for f in fields(methods.get(self.method.value))])
@@ -314,49 +243,6 @@ class ReconWidget(ResultActions, MapLayers, SweepActions, RecipeActions, Contain
     @property
     def running(self) -> bool:
         return self.worker is not None
-
-    def source_layer(self):
-        if self.source.value and self.source.value.startswith(LAYER_PREFIX):
-            name = self.source.value[len(LAYER_PREFIX):]
-            return self.viewer.layers[name] if name in self.viewer.layers else None
-        return None
-
-    def layer_data(self):
-        layer = self.source_layer()
-        return None if layer is None else layer.metadata["napari_stdm_data"]
-
-    def reads_file(self) -> bool:
-        """Whether the chosen data come from a file (the dock's file, or a layer opened from one)."""
-        layer = self.source_layer()
-        return self.source.value == FILE_SOURCE or (layer is not None and bool(layer.metadata.get("napari_stdm_path")))
-
-    def load_options(self) -> LoadOptions | None:
-        """How the chosen file is read (None for the samples and layers not read from a file)."""
-        return self.reading.options() if self.reads_file() else None
-
-    def input_path(self) -> str | None:
-        if self.source.value == FILE_SOURCE:
-            return str(self.file.value)
-        layer = self.source_layer()
-        return None if layer is None else layer.metadata.get("napari_stdm_path")
-
-    def data_name(self) -> str:
-        if self.source.value in SAMPLE_NAMES:
-            return SAMPLE_NAMES[self.source.value]
-        if self.source.value == FILE_SOURCE:
-            base = Path(str(self.file.value)).stem or "file"
-        else:
-            base = self.source.value[len(LAYER_PREFIX):]
-        options = self.load_options()
-        return f"{base} · slice {options.slice}" if self.reading.slices > 1 and options and options.slice is not None \
-            else base
-
-    def data_shape(self) -> tuple[int, int, int] | None:
-        """(frames, ky, kx) of the chosen data when known without reading a file."""
-        data = self.layer_data()
-        if data is not None:
-            return data.frames, *data.image_shape
-        return SAMPLE_SHAPES.get(self.source.value)
 
     def update_effective_accel(self, *_):
         """R_eff next to R: the chosen mask on the chosen data's grid (and the file's own samples, if any); for
