@@ -28,9 +28,10 @@ def later(ms: int, action: Callable[[], None]) -> None:
 class AfterRun:
     """Labelled steps, drained one per turn once `start` is called. A step may add further steps."""
 
-    def __init__(self, busy: Callable[[], bool], pause_ms: int = PAUSE_MS):
+    def __init__(self, busy: Callable[[], bool], pause_ms: int = PAUSE_MS, idle: Callable[[], None] | None = None):
         self.busy = busy  # while it holds (a run in flight), steps wait for the next `start`
         self.pause_ms = pause_ms
+        self.idle = idle  # once every step is done (and no run in flight), in a turn of its own
         self._steps: deque[tuple[str, Callable[[], None]]] = deque()
         self._draining = False
 
@@ -49,6 +50,8 @@ class AfterRun:
     def _next(self) -> None:
         if not self._steps or self.busy():
             self._draining = False
+            if not self._steps and self.idle is not None and not self.busy():
+                self.idle()
             return
         _, step = self._steps.popleft()
         try:

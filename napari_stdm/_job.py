@@ -29,6 +29,7 @@ SAMPLE_SHAPES = {"synthetic sample": (12, 128, 128), "real cine (simulated coils
 COUNT_PARAMETERS = ("steps", "iterations")  # shown first in a layer name: "40 steps"
 UNNAMED_PARAMETERS = ("preview_every",)  # do not change the result
 DEFAULT_ACS = 20
+PREVIEW_WAIT_S = 0.5  # at most, for the widget to show a preview image (RunJob.wait_until_shown)
 
 
 def load_source(source: str, path: str | None = None, options: LoadOptions | None = None) -> CineData:
@@ -78,6 +79,7 @@ class RunJob:
     history: list = field(default_factory=list)  # (step, residual, psnr or None)
     outcome: object | None = None  # the RunResult of Finished / Cancelled
     cancel_requested: threading.Event = field(default_factory=threading.Event, repr=False)
+    preview_shown: threading.Event = field(default_factory=threading.Event, repr=False)  # set by the widget
 
     # ---- names -------------------------------------------------------------------------------------------
     def mask_text(self) -> str:
@@ -118,6 +120,14 @@ class RunJob:
         result."""
         self.cancel_requested.set()
 
+    def wait_until_shown(self, event) -> None:
+        """After a preview image, wait (at most PREVIEW_WAIT_S) until the widget has put it in its layer: the GUI
+        then makes that new layer while this thread is idle, not while the coil maps keep both cores busy (alongside
+        them it held the GUI thread 80-180 ms, the largest stalls of a dSTDM run; benchmarks/widget_timing.py)."""
+        if isinstance(event, Phase) and event.image is not None:
+            self.preview_shown.wait(PREVIEW_WAIT_S)
+            self.preview_shown.clear()
+
     def iterate(self):
         """Yields Phase, MaskReady once, then the driver's events (Phase, Step ..., Finished | Cancelled | Failed);
         or Question (and nothing more) when a mask would discard measured samples and that was not allowed.
@@ -135,6 +145,7 @@ class RunJob:
                     if isinstance(event, MaskReady):
                         self.mask_info, self.mask_array = dict(event.info), event.mask
                     yield event
+                    self.wait_until_shown(event)
                     if self.cancel_requested.is_set():
                         yield Cancelled(None)
                         return
@@ -147,7 +158,9 @@ class RunJob:
             self.mask_info, self.mask_array = dict(self.prepared.info.mask), self.prepared.info.mask_array
             yield MaskReady(self.mask_array, dict(self.mask_info))
             # the measured data at once (as a fresh run shows them during its coil maps)
-            yield Phase("coil maps of the last run", preview(self.prepared.info.measured))
+            shown = Phase("coil maps of the last run", preview(self.prepared.info.measured))
+            yield shown
+            self.wait_until_shown(shown)
         self.reference, self.measured = self.prepared.reference, self.prepared.info.measured
         if self.cancel_requested.is_set():
             yield Cancelled(None)

@@ -36,6 +36,7 @@ from . import _dialogs
 from ._after_run import AfterRun, later
 from ._data_source import DataSource
 from ._elide import ElidedText, keep_narrow
+from ._garbage import collect_when_idle, freeze_startup_objects
 from ._geometry import layer_kwargs
 from ._job import (FILE_SOURCE, LAYER_PREFIX, SAMPLE_SOURCES, Cancelled, Failed, Finished, MaskReady, Phase,
                    Question, RunJob, Step)
@@ -51,6 +52,7 @@ from ._sweep import RunTable, SweepActions
 from ._warm_up import warm_up_tick_font
 
 PREVIEW_INTERVAL_S = 0.1  # at most ~10 previews per second
+SHOWN_AFTER_MS = 100  # a new preview layer is painted within this (napari paint 15-30 ms here)
 WARM_UP_MS = 1000  # after the dock opens: the colour bars' font warm-up (napari_stdm._warm_up)
 RELEASE_DELAY_MS = 100  # after a run: gc and malloc_trim in a turn of their own
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
@@ -182,7 +184,8 @@ class ReconWidget(DataSource, ResultActions, MapLayers, SweepActions, RecipeActi
         # (data key, mask key, data, prepared) of the last run: a run on the same data skips reading it, on the same
         # data and mask also estimating coil maps (ESPIRiT: seconds on 2 cores)
         self._reuse = None
-        self.after_run = AfterRun(busy=lambda: self.running)  # mask, map layers, colour bars, playing
+        # mask, map layers, colour bars, playing; then garbage collection
+        self.after_run = AfterRun(busy=lambda: self.running, idle=collect_when_idle)
         self.method.changed.connect(self.rebuild_parameters)
         self.source.changed.connect(self.on_source_changed)
         self.file.changed.connect(self.on_file_changed)
@@ -201,6 +204,7 @@ class ReconWidget(DataSource, ResultActions, MapLayers, SweepActions, RecipeActi
         self.viewer.layers.events.removed.connect(self.on_layer_removed)
         self.native.destroyed.connect(stop_on_close(self))
         self.later(WARM_UP_MS, lambda: warm_up_tick_font(self.viewer))
+        self.later(2 * WARM_UP_MS, freeze_startup_objects)
         self.rebuild_parameters()
         self.on_source_changed()
         self.update_result_actions()
@@ -388,6 +392,8 @@ class ReconWidget(DataSource, ResultActions, MapLayers, SweepActions, RecipeActi
             self.set_status(f"{event.text}…")
             if event.image is not None:
                 self.show_image(event.image)
+                # the job waits for it (RunJob.wait_until_shown) until the new layer has also been painted
+                self.later(SHOWN_AFTER_MS, self.job.preview_shown.set)
         elif isinstance(event, MaskReady):
             self.show_effective_accel(event.info["effective_accel"])
             # a new layer costs the GUI thread 0.1-0.4 s: the (hidden) mask layer is added when the run ends, in its

@@ -29,3 +29,4 @@ def test_the_dock_warms_up_once_it_is_open(qtbot, widget):
     overlay = widget.viewer.text_overlay
     qtbot.waitUntil(lambda: overlay.text == TICK_GLYPHS, timeout=5000)
     qtbot.waitUntil(lambda: overlay.text == "" and not overlay.visible, timeout=5000)
+
