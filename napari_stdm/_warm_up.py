@@ -25,4 +25,3 @@ def warm_up_tick_font(viewer) -> None:
         overlay.opacity = before[1]  # also if the user set a text meanwhile: it must show
 
     later(PAINTED_MS, restore)
-
