@@ -19,6 +19,8 @@ from typing import Callable, Iterator
 
 import torch
 
+from .precision import network_arithmetic
+
 SAMPLERS = ("x0-dc", "heun", "predictor")
 
 Denoise = Callable[[torch.Tensor, float], torch.Tensor]
@@ -85,18 +87,21 @@ CHUNK_PIXELS = 48_000  # planes per network call so that a chunk's activations s
                       # batch of all planes (1.39 vs 3.63 s per pass over the GIRAF cine's y-t planes, 2 cores)
 
 
-def network_denoise(model, sde, planes: torch.Tensor, sigma: float, cond: torch.Tensor | None = None) -> torch.Tensor:
+def network_denoise(model, sde, planes: torch.Tensor, sigma: float, cond: torch.Tensor | None = None,
+                    precision: str = "auto") -> torch.Tensor:
     """D(planes; sigma) for a (n, 2, h, w) batch, in cache-sized chunks, channels-last (faster convolutions; the
     model is put in that layout once, when it is loaded: recon.diffusion.checkpoint.cached_model). `cond`: (1, c, h, w)
-    channels every plane shares (UNetConfig.condition), or None."""
+    channels every plane shares (UNetConfig.condition), or None. `precision`: recon.diffusion.precision."""
     chunk = max(1, CHUNK_PIXELS // (planes.shape[-2] * planes.shape[-1]))
-    out = [sde.denoise(model, part.contiguous(memory_format=torch.channels_last),
-                       torch.full((part.shape[0],), float(sigma)), cond)
-           for part in planes.split(chunk)]
+    with network_arithmetic(precision):
+        out = [sde.denoise(model, part.contiguous(memory_format=torch.channels_last),
+                           torch.full((part.shape[0],), float(sigma)), cond).float()
+               for part in planes.split(chunk)]
     return torch.cat(out).contiguous()
 
 
-def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, step_ratio: float) -> Denoise:
+def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, step_ratio: float,
+                   precision: str = "auto") -> Denoise:
     """D(x, sigma) of a complex cine from plane networks, one batched pass per direction.
 
     Parallel (dSTDM): every direction denoises the same x at sigma; the estimates are averaged.
@@ -107,7 +112,8 @@ def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, st
     from .slicing import from_planes, to_planes
 
     def one(x: torch.Tensor, sigma: float, direction: str) -> torch.Tensor:
-        return from_planes(network_denoise(model, sde, to_planes(x, direction), sigma), direction)
+        return from_planes(network_denoise(model, sde, to_planes(x, direction), sigma, precision=precision),
+                           direction)
 
     def denoise(x: torch.Tensor, sigma: float) -> torch.Tensor:
         if not sequential or len(directions) == 1:

@@ -18,6 +18,7 @@ import torch
 from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_path
 from ..diffusion.finetune import finetune
 from ..diffusion.planes import PlaneSet
+from ..diffusion.precision import PRECISIONS
 from ..diffusion.samplers import SAMPLERS, complex_noise, corrector_step, network_denoise, predictor_step, sample
 from ..errors import MethodError
 from ..gldm.kspace import from_weighted, position, ramp, to_weighted, weighted_scale
@@ -63,6 +64,8 @@ class GLDM(Method):
     eta: float = param(0.0, "x0-dc/heun: share of fresh noise when re-noising (0 = deterministic)", min=0.0, max=1.0)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
+    precision: str = param("auto", "arithmetic of the networks: 'auto' = bfloat16 where the CPU has AMX units, else "
+                                   "float32", choices=PRECISIONS)
 
     step_name = "sampling step"
 
@@ -171,12 +174,11 @@ class GLDM(Method):
             tuned.append((model, sde, kind))
         return tuned
 
-    @staticmethod
-    def denoiser(model, sde):
+    def denoiser(self, model, sde):
         """D(k, sigma) of the weighted k-space, each frame one plane (with its position in k-space when the prior
         reads it)."""
         def denoise(k: torch.Tensor, sigma: float) -> torch.Tensor:
             where = position(k.shape[-2:]) if model.config.condition else None
-            out = network_denoise(model, sde, torch.stack([k.real, k.imag], dim=1), sigma, where)
+            out = network_denoise(model, sde, torch.stack([k.real, k.imag], dim=1), sigma, where, self.precision)
             return torch.complex(out[:, 0], out[:, 1])
         return denoise

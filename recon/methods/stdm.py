@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_path
+from ..diffusion.precision import PRECISIONS
 from ..diffusion.samplers import SAMPLERS, complex_noise, plane_denoiser, sample
 from ..errors import MethodError
 from ..prior_map import prior_map
@@ -56,6 +57,8 @@ class DiffusionMethod(Method):
     samples: int = param(1, "independent posterior samples (> 1 gives an uncertainty map)", min=1, max=64)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
+    precision: str = param("auto", "arithmetic of the networks: 'auto' = bfloat16 where the CPU has AMX units (about "
+                                   "2x faster, same images), else float32", choices=PRECISIONS)
 
     directions: ClassVar[tuple[str, ...]] = ()
     sequential: ClassVar[bool] = False
@@ -109,7 +112,7 @@ class DiffusionMethod(Method):
         generator = torch.Generator().manual_seed(self.seed * 1009 + index)
         sigmas = self.schedule(sde)
         ratio = sigmas[1] / sigmas[0] if len(sigmas) > 1 else 1.0
-        denoise = plane_denoiser(model, sde, self.directions, self.sequential, ratio)
+        denoise = plane_denoiser(model, sde, self.directions, self.sequential, ratio, self.precision)
         weight = None if self.dc_weight >= 1 else self.dc_weight
 
         def consistent(x: torch.Tensor) -> torch.Tensor:
