@@ -5,21 +5,46 @@ Shapes: image x (frames, y, x); coil maps S (coils, y, x); k-space / mask (frame
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 _AXES = (-2, -1)
 
 
+@functools.lru_cache(maxsize=16)
+def checkerboards(ny: int, nx: int, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(-1)^(y+x), and the same times (-1)^((ny+nx)/2), for even ny and nx.
+
+    With them fftshift(fft2(ifftshift(x))) = outer * fft2(inner * x): two multiplications instead of two rolls
+    (torch.roll of the GIRAF cine's coil k-space takes twice as long as its FFT, 2 cores)."""
+    sign = torch.tensor([1.0, -1.0], dtype=dtype, device=device)
+    inner = sign.repeat(ny // 2)[:, None] * sign.repeat(nx // 2)[None, :]
+    return inner, inner * (-1) ** ((ny + nx) // 2)
+
+
+def centred(transform, x: torch.Tensor) -> torch.Tensor:
+    ny, nx = x.shape[-2:]
+    if ny % 2 or nx % 2:
+        shifted = torch.fft.ifftshift(x, dim=_AXES)
+        return torch.fft.fftshift(transform(shifted, dim=_AXES, norm="ortho"), dim=_AXES)
+    inner, outer = checkerboards(ny, nx, x.dtype, x.device)
+    return outer * transform(inner * x, dim=_AXES, norm="ortho")
+
+
 def fft2c(x: torch.Tensor) -> torch.Tensor:
     """Centred orthonormal 2D FFT over the last two axes."""
-    x = torch.fft.ifftshift(x, dim=_AXES)
-    return torch.fft.fftshift(torch.fft.fft2(x, dim=_AXES, norm="ortho"), dim=_AXES)
+    return centred(torch.fft.fft2, x)
 
 
 def ifft2c(k: torch.Tensor) -> torch.Tensor:
     """Centred orthonormal 2D inverse FFT over the last two axes."""
-    k = torch.fft.ifftshift(k, dim=_AXES)
-    return torch.fft.fftshift(torch.fft.ifft2(k, dim=_AXES, norm="ortho"), dim=_AXES)
+    return centred(torch.fft.ifft2, k)
+
+
+def norm(z: torch.Tensor) -> torch.Tensor:
+    """||z||_2; on CPU torch's vector_norm of a complex tensor is ~40x slower than of its real view."""
+    return torch.linalg.vector_norm(torch.view_as_real(z.resolve_conj()) if z.is_complex() else z)
 
 
 def frame_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -56,7 +81,7 @@ class CineOperator:
 
     def residual(self, x: torch.Tensor, kspace: torch.Tensor) -> float:
         """Relative data mismatch ||A x - y|| / ||y||."""
-        return float(torch.linalg.vector_norm(self.forward(x) - kspace) / torch.linalg.vector_norm(kspace))
+        return float(norm(self.forward(x) - kspace) / norm(kspace))
 
 
 def rss_image(kspace) -> "np.ndarray":

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from recon.masks import make_mask
@@ -82,3 +83,22 @@ def test_view_sharing_recovers_a_static_cine_without_acs_and_is_zero_filled_when
     assert error(shared) < 1e-4 and error(zero_filled) > 0.5
     full = make_problem(replace(small_cine, mask=np.ones_like(mask), reference=None), small_cine.sens)
     assert torch.allclose(full.view_shared(), full.zero_filled(), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 8, 6), (2, 156, 192), (2, 7, 8), (2, 6, 5), (1, 9, 11)])
+def test_centred_ffts_match_the_shift_definition(shape):
+    """Even sizes take the checkerboard path, odd ones the rolls; both are fftshift . fft2 . ifftshift."""
+    x = torch.randn(shape, dtype=torch.complex64, generator=torch.Generator().manual_seed(0))
+    axes = (-2, -1)
+    for fast, transform in ((fft2c, torch.fft.fft2), (ifft2c, torch.fft.ifft2)):
+        slow = torch.fft.fftshift(transform(torch.fft.ifftshift(x, dim=axes), dim=axes, norm="ortho"), dim=axes)
+        assert torch.allclose(fast(x), slow, atol=1e-5)
+
+
+def test_norm_of_complex_and_conjugated_tensors():
+    from recon.physics import norm
+
+    z = torch.randn(4, 5, dtype=torch.complex64, generator=torch.Generator().manual_seed(1))
+    expected = float(torch.sqrt((z.abs() ** 2).sum()))
+    assert float(norm(z)) == pytest.approx(expected, rel=1e-5)
+    assert float(norm(z.conj())) == pytest.approx(expected, rel=1e-5)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..physics import norm
 from . import register
 from .base import Iterate, Method, param
 
@@ -69,18 +70,18 @@ class LowRankPlusSparse(Method):
         largest = float(torch.linalg.matrix_norm(m.reshape(m.shape[0], -1), ord=2))
         sparse = torch.zeros_like(m)
         low_rank_prev = m
-        y_norm = torch.linalg.vector_norm(y)
+        y_norm = norm(y)
         for it in range(1, self.iterations + 1):
             low_rank = singular_value_threshold(m - sparse, self.lambda_l * largest)
             sparse = temporal_ifft(soft(temporal_fft(m - low_rank_prev), self.lambda_s))
             x = low_rank + sparse
             misfit = op.forward(x) - y
             m_new = x - op.adjoint(misfit)
-            change = float(torch.linalg.vector_norm(m_new - m) / torch.linalg.vector_norm(m).clamp_min(1e-12))
+            change = float(norm(m_new - m) / norm(m).clamp_min(1e-12))
             m, low_rank_prev = m_new, low_rank
             done = change < self.tolerance or it == self.iterations
             yield Iterate(it, it if done else self.iterations, problem.to_output(x),
-                          {"residual": float(torch.linalg.vector_norm(misfit) / y_norm), "update": change})
+                          {"residual": float(norm(misfit) / y_norm), "update": change})
             if done:
                 return
 
@@ -91,7 +92,7 @@ class LowRankPlusSparse(Method):
         step, theta = 0.5, 1.0
         low_rank, sparse = start, torch.zeros_like(start)
         low_rank_ahead, sparse_ahead = low_rank, sparse
-        y_norm = torch.linalg.vector_norm(y)
+        y_norm = norm(y)
         for it in range(1, self.iterations + 1):
             misfit = op.forward(low_rank_ahead + sparse_ahead) - y
             gradient = op.adjoint(misfit)
@@ -106,9 +107,9 @@ class LowRankPlusSparse(Method):
             sparse_ahead = new_sparse + momentum * (new_sparse - sparse)
             low_rank, sparse, theta = new_low_rank, new_sparse, theta_next
             x = low_rank + sparse
-            change = float(torch.linalg.vector_norm(x - x_old) / torch.linalg.vector_norm(x_old).clamp_min(1e-12))
+            change = float(norm(x - x_old) / norm(x_old).clamp_min(1e-12))
             done = (change < self.tolerance and boost == 1.0) or it == self.iterations
             yield Iterate(it, it if done else self.iterations, problem.to_output(x),
-                          {"residual": float(torch.linalg.vector_norm(misfit) / y_norm), "update": change})
+                          {"residual": float(norm(misfit) / y_norm), "update": change})
             if done:
                 return

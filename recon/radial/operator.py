@@ -14,7 +14,7 @@ import sigpy
 import sigpy.mri
 import torch
 
-from ..physics import frame_dot
+from ..physics import frame_dot, norm
 from .trajectory import rasterise
 
 # NUFFT grid oversampling and kernel width. Reconstruction: sigpy's defaults, 7e-3 relative error against the
@@ -107,4 +107,4 @@ class RadialOperator:
         return z
 
     def residual(self, x: torch.Tensor, kspace: torch.Tensor) -> float:
-        return float(torch.linalg.vector_norm(self.forward(x) - kspace) / torch.linalg.vector_norm(kspace))
+        return float(norm(self.forward(x) - kspace) / norm(kspace))
