@@ -58,11 +58,22 @@ class CineOperator:
     def __init__(self, mask: torch.Tensor, sens: torch.Tensor):
         self.mask = mask[:, None].to(torch.complex64)  # (frames, 1, ky, kx)
         self.sens = sens  # (coils, y, x)
+        ny, nx = sens.shape[-2:]
+        self.modulated = ny % 2 == 0 and nx % 2 == 0
+        if self.modulated:  # the centring checkerboards folded into the maps and the mask (see `checkerboards`)
+            inner, self.outer = checkerboards(ny, nx, sens.dtype, sens.device)
+            self.coil_weights = sens * inner
+            self.k_weights = self.mask * self.outer
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.modulated:
+            return self.k_weights * torch.fft.fft2(self.coil_weights[None] * x[:, None], dim=_AXES, norm="ortho")
         return self.mask * fft2c(self.sens[None] * x[:, None])
 
     def adjoint(self, k: torch.Tensor) -> torch.Tensor:
+        if self.modulated:
+            coil_images = torch.fft.ifft2(self.k_weights * k, dim=_AXES, norm="ortho")
+            return (self.coil_weights.conj()[None] * coil_images).sum(dim=1)
         return (self.sens.conj()[None] * ifft2c(self.mask * k)).sum(dim=1)
 
     def normal(self, x: torch.Tensor) -> torch.Tensor:
@@ -75,6 +86,10 @@ class CineOperator:
         weight w in (0, 1]: k <- k + w * M (y - k), the soft version for noisy data (w = 1 is hard).
         """
         w = 1.0 if weight is None else float(weight)
+        if self.modulated:  # in the modulated k-space: y moves there, the coil k-space never leaves it
+            coil_k = torch.fft.fft2(self.coil_weights[None] * x[:, None], dim=_AXES, norm="ortho")
+            coil_k = coil_k + w * self.mask * (self.outer * kspace - coil_k)
+            return (self.coil_weights.conj()[None] * torch.fft.ifft2(coil_k, dim=_AXES, norm="ortho")).sum(dim=1)
         coil_k = fft2c(self.sens[None] * x[:, None])
         coil_k = coil_k + w * self.mask * (kspace - coil_k)
         return (self.sens.conj()[None] * ifft2c(coil_k)).sum(dim=1)
