@@ -9,9 +9,9 @@ jointly (Lin & Fessler, MRM 2019): step 1/2 (the joint gradient's Lipschitz cons
 Without ACS lines Otazo's iteration (`solver="otazo"`) converges too slowly to be useful in 100 iterations; with
 them both give the same images to ±0.3 dB (docs/METHODS.md). FISTA uses continuation: both thresholds start
 CONTINUATION_START times larger and shrink geometrically to their set values, reached after CONTINUATION_SHARE of
-the iterations (64 of 100). The minimiser is the same; without ACS lines most frames never sample the k-space centre, and a proximal step
-moves their unmeasured low frequencies by at most the threshold, so the small final thresholds alone needed
-~300 iterations (tuning phantom 0, time-interleaved R_eff 8: 24.8 dB after 100 iterations, 33.9 with continuation,
+the iterations (64 of 100). The minimiser is the same. Without ACS lines most frames never sample the k-space
+centre, and a proximal step moves their unmeasured low frequencies by at most the threshold, so the small final
+thresholds alone needed ~300 iterations (tuning phantom 0, time-interleaved R_eff 8: 24.8 dB after 100 iterations, 33.9 with continuation,
 34.3 converged; docs/METHODS.md).
 """
 
