@@ -11,8 +11,8 @@ them both give the same images to ±0.3 dB (docs/METHODS.md). FISTA uses continu
 CONTINUATION_START times larger and shrink geometrically to their set values, reached after CONTINUATION_SHARE of
 the iterations (64 of 100). The minimiser is the same. Without ACS lines most frames never sample the k-space
 centre, and a proximal step moves their unmeasured low frequencies by at most the threshold, so the small final
-thresholds alone needed ~300 iterations (tuning phantom 0, time-interleaved R_eff 8: 24.8 dB after 100 iterations, 33.9 with continuation,
-34.3 converged; docs/METHODS.md).
+thresholds alone needed ~300 iterations (tuning phantom 0, time-interleaved R_eff 8: 24.8 dB after 100
+iterations, 33.9 with continuation, 34.3 converged; docs/METHODS.md).
 """
 
 from __future__ import annotations
