@@ -14,6 +14,7 @@ from .arguments import SEED, number
 from .cli_data import add_load_options, cmd_info, cmd_simulate, cmd_train, load_options
 from .cli_outputs import add_dicom_options, cmd_export, dicom_patient, plan_recon_outputs, write_recon_outputs
 from .diffusion.kinds import plane_kinds
+from .diffusion.precision import PRECISIONS
 from .entry import Terminated, on_sigterm
 from .errors import Cancelled, ReconError
 from .masks import KINDS
@@ -182,6 +183,9 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--threads", type=number(int, 1, 1024), help="torch CPU threads per process")
     tr.add_argument("--init-from", help="start from these weights (.safetensors of the same preset), e.g. to "
                                         "continue a prior on new sources; ignored when resuming")
+    tr.add_argument("--precision", choices=PRECISIONS, default="float32",
+                    help="arithmetic of the network passes: 'auto' = bfloat16 where the CPU has AMX units "
+                         "(weights, optimiser and loss stay float32)")
     tr.add_argument("--out", required=True, help="model file (.safetensors); training state goes beside it")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=cmd_train)

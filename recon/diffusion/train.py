@@ -21,6 +21,7 @@ from ..errors import ReconError
 from .checkpoint import load_model, save_model, save_state
 from .kinds import plane_kind
 from .planes import PlaneSet, seeds_in
+from .precision import network_arithmetic
 from .resume import read_resume_state, state_path
 from .sde import VESDE
 from .train_checks import check_train_config
@@ -50,6 +51,8 @@ class TrainConfig:
     variants: int = 16  # augmented cines drawn per slice of a real magnitude source
     skip_slices: tuple[int, ...] = ()  # slices of magnitude sources kept out (a tuning set)
     init_from: str | None = None  # start from these weights (same preset) instead of random ones
+    precision: str = "float32"  # arithmetic of the forward and backward passes (recon.diffusion.precision); the
+                                # weights, the optimiser and the loss stay float32 either way
 
 
 def world() -> tuple[int, int]:
@@ -169,7 +172,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
             group["lr"] = cfg.lr * min(1.0, step / max(cfg.warmup, 1))
         x0, cond = data.batch(cfg.batch, rng)
         cond = cond.to(device) if cond is not None and model.config.condition else None
-        loss = sde.loss(wrapped, x0.to(device), generator, focus=cfg.sigma_focus, cond=cond)
+        with network_arithmetic(cfg.precision):
+            loss = sde.loss(wrapped, x0.to(device), generator, focus=cfg.sigma_focus, cond=cond)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import ReconError
 from .kinds import plane_kinds
+from .precision import PRECISIONS
 from .schema import SDE_LIMITS
 from .unet import PRESETS
 
@@ -98,5 +99,7 @@ def check_train_config(cfg) -> None:
         raise ReconError(f"preset '{cfg.preset}' unknown; choose one of {', '.join(PRESETS)}.")
     if cfg.planes not in plane_kinds():
         raise ReconError(f"planes '{cfg.planes}' unknown; choose one of {', '.join(plane_kinds())}.")
+    if cfg.precision not in PRECISIONS:
+        raise ReconError(f"precision '{cfg.precision}' unknown; choose one of {', '.join(PRECISIONS)}.")
     check_numbers(cfg)
     check_paths(cfg)
