@@ -105,3 +105,13 @@ def test_view_shared_start_runs_through_the_pipeline(single_coil_problem, tiny_m
     method = methods.create("dstdm", model=str(tiny_model), steps=2, init="view-shared")
     result = reconstruct(single_coil_problem, method)
     assert result.steps == 2 and np.isfinite(result.image).all()
+
+
+def test_warm_start_shows_its_progress_with_images(single_coil_problem, tiny_model):
+    """A front end gets the warm start's current image every 10 of its iterations, not a silent wait."""
+    method = methods.create("dstdm", model=str(tiny_model), steps=2, init="lps")
+    method.announce_phases = True
+    phases = [it for it in method.iterate(single_coil_problem) if it.step == 0]
+    warming = [it for it in phases if it.extras["phase"].startswith("warm start (lps) ")]
+    assert warming and all(it.image is not None and it.image.shape == (6, 32, 32) for it in warming)
+    assert warming[0].extras["phase"] == "warm start (lps) 10/100"

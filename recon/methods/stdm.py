@@ -98,11 +98,21 @@ class DiffusionMethod(Method):
         """The `init` method's result with its defaults, computed once per run and shared by every posterior sample."""
         warm = getattr(self, "_warm", None)
         if warm is None or warm[0] is not problem or warm[1] != self.init:
-            from . import create
-
-            image = create(self.init).run(problem).image
-            self._warm = (problem, self.init, torch.from_numpy(np.ascontiguousarray(image)) / problem.scale)
+            for _ in self.warming(problem, self.steps * self.samples):
+                pass
         return self._warm[2]
+
+    def warming(self, problem, total: int):
+        """Run the `init` method, yielding a phase announcement with its current image every few of its steps (a
+        front end shows it meanwhile: L+S takes ~30 s on the GIRAF cine); keeps its result for `warm_start`."""
+        from . import create
+
+        image = None
+        for it in create(self.init).iterate(problem):
+            image = it.image
+            if it.step % 10 == 0 and it.step < it.total:
+                yield announce(f"warm start ({self.init}) {it.step}/{it.total}", total, image)
+        self._warm = (problem, self.init, torch.from_numpy(np.ascontiguousarray(image)) / problem.scale)
 
     def schedule(self, sde) -> list[float]:
         return sde.schedule(self.steps, None if self.init == "noise" else self.sigma_start).tolist()
@@ -133,7 +143,7 @@ class DiffusionMethod(Method):
             raise MethodError(str(exc)) from exc
         if self.announce_phases and self.init in WARM_STARTS:
             yield announce(f"warm start ({self.init})", total)
-            self.warm_start(problem)  # computed once here; every posterior sample starts from it
+            yield from self.warming(problem, total)  # computed once here; every posterior sample starts from it
         finished = []
         with torch.inference_mode():
             for k in range(self.samples):
