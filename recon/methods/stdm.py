@@ -40,10 +40,10 @@ class DiffusionMethod(Method):
     steps: int = param(40, "noise levels visited (network passes per direction per level; heun: twice)",
                        min=1, max=1000)
     model: str = param("", "model file (.safetensors); empty = the shipped default")
-    init: str = param("view-shared", "start from the 'view-shared' image (each frame's unsampled k-space from the "
-                                     "frames that sampled it), the 'zero-filled' one, an 'lps' (L+S) or "
-                                     "'bart-ttv' (BART temporal TV) reconstruction plus noise at sigma_start, or "
-                                     "from pure 'noise' at sigma_max (the paper)",
+    init: str = param("lps", "start from an 'lps' (L+S, the default) or 'bart-ttv' (BART temporal TV) "
+                             "reconstruction, the 'view-shared' image (each frame's unsampled k-space from the frames "
+                             "that sampled it) or the 'zero-filled' one, plus noise at sigma_start; or from pure "
+                             "'noise' at sigma_max (the paper)",
                       choices=INITS)
     sigma_start: float = param(0.1, "starting noise level when starting from an image", min=0.01, max=1000.0)
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
