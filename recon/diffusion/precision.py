@@ -1,7 +1,7 @@
 """The arithmetic the denoising networks run in: bfloat16 where the CPU multiplies it in hardware, float32 elsewhere.
 
 On a Xeon with AMX tiles one y-t pass over the GIRAF cine's planes takes 0.68 s in bfloat16 against 1.4 s in
-float32, and dSTDM's PSNR moves by less than 0.01 dB (benchmarks/results/precision.md). Without AMX, bfloat16 is
+float32, and dSTDM's PSNR moves by at most 0.02 dB (benchmarks/results/precision.md). Without AMX, bfloat16 is
 emulated and slower than float32, so `auto` keeps float32 there. Only the networks change: data consistency, FFTs
 and every sum stay in float32 (autocast covers convolutions and matrix products only).
 """
