@@ -174,7 +174,10 @@ def test_gldm_starts_where_init_says(interleaved_problem, tiny_gldm_models):
 
     g, local = tiny_gldm_models
     runs = {init: methods.create("gldm", steps=1, priors="none", rank=0, init=init).run(interleaved_problem).image
-            for init in ("zero-filled", "view-shared")}
+            for init in ("zero-filled", "view-shared", "lps")}
     assert not np.allclose(runs["zero-filled"], runs["view-shared"])
+    lps = methods.create("lps").run(interleaved_problem).image  # without priors or low-rank step: the start itself
+    assert np.allclose(runs["lps"], lps, atol=1e-4 * np.abs(lps).max())
+    assert not np.allclose(runs["view-shared"], lps, atol=1e-2 * np.abs(lps).max())
     with pytest.raises(MethodError, match="view-shared"):
         methods.create("gldm", init="noise", global_model=g, local_model=local).run(interleaved_problem)

@@ -89,14 +89,14 @@ def test_warm_start_is_the_classical_result_computed_once_per_problem(single_coi
         require_tool("bart")
     p = single_coil_problem
     method = methods.create("dstdm", init=init)
-    warm = method.warm_start(p)
+    warm = method.warm.image(p, method.init)
     expected = methods.create(init).run(p).image
     assert np.allclose(warm.numpy() * p.scale, expected, atol=1e-5 * np.abs(expected).max())
-    assert method.warm_start(p) is warm  # shared by every posterior sample
+    assert method.warm.image(p, method.init) is warm  # shared by every posterior sample
     other = "lps" if init == "bart-ttv" else "bart-ttv"
     if other == "lps" or shutil.which("bart"):
         method.init = other
-        assert method.warm_start(p) is not warm  # another init: computed again
+        assert method.warm.image(p, method.init) is not warm  # another init: computed again
 
 
 def test_view_shared_start_runs_through_the_pipeline(single_coil_problem, tiny_model):

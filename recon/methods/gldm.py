@@ -29,8 +29,9 @@ from ..physics import fft2c, ifft2c
 from ..prior_map import prior_map
 from . import register
 from .base import Iterate, Method, announce, param
+from .warm_start import WARM_STARTS, WarmStart
 
-INITS = ("zero-filled", "view-shared")
+INITS = ("zero-filled", "view-shared", *WARM_STARTS)
 
 
 @register
@@ -52,8 +53,9 @@ class GLDM(Method):
     finetune_seconds: float = param(0.0, "scan-specific mode: fine-tune both priors on this scan's own merged "
                                           "k-space for this many seconds in all before reconstructing (0 = off)",
                                      min=0.0, max=3600.0)
-    init: str = param("view-shared", "start from the 'zero-filled' k-space or the 'view-shared' one (each frame's "
-                                     "unsampled k-space from the frames that sampled it), plus noise at sigma_start",
+    init: str = param("view-shared", "start from the 'zero-filled' k-space, the 'view-shared' one (each frame's "
+                                     "unsampled k-space from the frames that sampled it) or an 'lps' / 'bart-ttv' "
+                                     "reconstruction of the same data, plus noise at sigma_start",
                       choices=INITS)
     sigma_start: float = param(0.3, "starting noise level (0 = the priors' sigma_max, the paper)", min=0.0,
                                max=1000.0)
@@ -109,6 +111,10 @@ class GLDM(Method):
         scale = weighted_scale(merged_weighted(measured[0], measured[1], "kspace-global", measured[2]))
         if self.finetune_seconds > 0:
             models = yield from self.finetuned(models, measured, problem, zero_filled)
+        warm = WarmStart()
+        if self.init in WARM_STARTS:
+            yield announce(f"warm start ({self.init})", self.steps)
+            yield from warm.running(problem, self.init, self.steps)
 
         def consistent(k_weighted: torch.Tensor) -> torch.Tensor:
             image = problem.op.data_consistency(from_weighted(k_weighted * scale, weight), problem.kspace)
@@ -121,7 +127,7 @@ class GLDM(Method):
             return consistent(to_weighted(ifft2c(low_rank_step(fft2c(image), self.rank, self.window)), weight))
 
         sigmas = models[0][1].schedule(self.steps, self.sigma_start or None).tolist() if models else [0.0] * self.steps
-        k = self.start(problem, zero_filled, weight, scale, sigmas[0], generator)
+        k = self.start(problem, zero_filled, warm, weight, scale, sigmas[0], generator)
         if self.sampler == "predictor" or not models:
             states = self.paper_steps(models, k, sigmas, consistent, low_rank, generator)
         else:  # the shared samplers: global and local estimates averaged, DC and the low-rank step on the clean one
@@ -150,12 +156,15 @@ class GLDM(Method):
             k = low_rank(k)
             yield i + 1, k
 
-    def start(self, problem, zero_filled, weight, scale, sigma, generator) -> torch.Tensor:
+    def start(self, problem, zero_filled, warm, weight, scale, sigma, generator) -> torch.Tensor:
         """The normalised weighted k-space the iterations start from; noise at `sigma` only from a lowered start
         (from sigma_max the paper starts at the zero-filled k-space as it is)."""
         if self.init not in INITS:
             raise MethodError(f"init '{self.init}' unknown; use {', '.join(INITS)}.")
-        image = problem.view_shared() if self.init == "view-shared" else zero_filled
+        if self.init in WARM_STARTS:
+            image = warm.image(problem, self.init)
+        else:
+            image = problem.view_shared() if self.init == "view-shared" else zero_filled
         k = to_weighted(image, weight) / scale
         return k + sigma * complex_noise(k.shape, generator) if self.sigma_start > 0 else k
 

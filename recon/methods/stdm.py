@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
-import numpy as np
 import torch
 
 from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_path
@@ -29,10 +28,10 @@ from ..errors import MethodError
 from ..prior_map import prior_map
 from . import check, register
 from .base import Iterate, Method, announce, param
+from .warm_start import WARM_STARTS, WarmStart
 
 
-INITS = ("view-shared", "zero-filled", "lps", "bart-ttv", "noise")
-WARM_STARTS = ("lps", "bart-ttv")  # classical methods whose result (with defaults) can start the sampler
+INITS = ("view-shared", "zero-filled", *WARM_STARTS, "noise")
 
 
 @dataclass
@@ -91,28 +90,15 @@ class DiffusionMethod(Method):
         if self.init == "view-shared":
             return problem.view_shared() + noise * sigma0
         if self.init in WARM_STARTS:
-            return self.warm_start(problem) + noise * sigma0
+            return self.warm.image(problem, self.init) + noise * sigma0
         raise MethodError(f"init '{self.init}' unknown; use {', '.join(INITS)}.")
 
-    def warm_start(self, problem) -> torch.Tensor:
-        """The `init` method's result with its defaults, computed once per run and shared by every posterior sample."""
-        warm = getattr(self, "_warm", None)
-        if warm is None or warm[0] is not problem or warm[1] != self.init:
-            for _ in self.warming(problem, self.steps * self.samples):
-                pass
-        return self._warm[2]
-
-    def warming(self, problem, total: int):
-        """Run the `init` method, yielding a phase announcement with its current image every few of its steps (a
-        front end shows it meanwhile: L+S takes ~30 s on the GIRAF cine); keeps its result for `warm_start`."""
-        from . import create
-
-        image = None
-        for it in create(self.init).iterate(problem):
-            image = it.image
-            if it.step % 10 == 0 and it.step < it.total:
-                yield announce(f"warm start ({self.init}) {it.step}/{it.total}", total, image)
-        self._warm = (problem, self.init, torch.from_numpy(np.ascontiguousarray(image)) / problem.scale)
+    @property
+    def warm(self) -> WarmStart:
+        """The `init` method's result, computed once per run (L+S takes ~30 s on the GIRAF cine)."""
+        if getattr(self, "_warm", None) is None:
+            self._warm = WarmStart()
+        return self._warm
 
     def schedule(self, sde) -> list[float]:
         return sde.schedule(self.steps, None if self.init == "noise" else self.sigma_start).tolist()
@@ -143,7 +129,7 @@ class DiffusionMethod(Method):
             raise MethodError(str(exc)) from exc
         if self.announce_phases and self.init in WARM_STARTS:
             yield announce(f"warm start ({self.init})", total)
-            yield from self.warming(problem, total)  # computed once here; every posterior sample starts from it
+            yield from self.warm.running(problem, self.init, total)  # once here; every posterior sample starts from it
         finished = []
         with torch.inference_mode():
             for k in range(self.samples):
