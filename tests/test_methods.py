@@ -160,3 +160,15 @@ def test_temporal_tv_proximal_step_minimises_its_objective():
     for _ in range(300):  # a huge threshold leaves only the temporal mean
         flat = constant.prox(z, 1e3)
     assert torch.allclose(flat, z.mean(dim=0, keepdim=True).expand_as(z), atol=1e-4)
+
+
+@pytest.mark.parametrize("kind, acs, expected", [("vista", 8, "temporal-fft"), ("interleaved", 8, "temporal-fft"),
+                                                  ("vista", 0, "temporal-tv"), ("interleaved", 0, "temporal-tv")])
+def test_lps_auto_sparsity_follows_the_acs_block(small_cine, kind, acs, expected):
+    from recon.methods.lps import chosen_sparsity, common_centre_lines
+
+    measured, _ = undersample(small_cine, kind, 4, acs, seed=0)
+    problem = problem_for(measured)
+    assert (common_centre_lines(problem.mask) >= acs) if acs else common_centre_lines(problem.mask) < 4
+    assert chosen_sparsity("auto", problem) == expected
+    assert chosen_sparsity("temporal-fft", problem) == "temporal-fft"  # an explicit choice is kept

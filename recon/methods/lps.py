@@ -32,7 +32,8 @@ from .base import Iterate, Method, param
 
 
 SOLVERS = ("otazo", "fista")
-SPARSITIES = ("temporal-fft", "temporal-tv")
+SPARSITIES = ("auto", "temporal-fft", "temporal-tv")
+AUTO_ACS_LINES = 4  # "auto": temporal FFT when at least this many central lines are sampled in every frame
 TV_INNER = 10  # dual iterations per proximal step, warm-started from the previous step's dual
 CONTINUATION_START, CONTINUATION_SHARE = 100.0, 0.64
 
@@ -86,6 +87,30 @@ class TemporalSparsity:
         return z - temporal_difference_adjoint(p)
 
 
+def common_centre_lines(mask: torch.Tensor) -> int:
+    """The width of the block of central ky lines that every frame samples (an ACS block), from a (frames, ky, kx)
+    mask."""
+    every_frame = mask.any(dim=-1).all(dim=0).tolist()
+    centre = len(every_frame) // 2
+    if not every_frame[centre]:
+        return 0
+    low, high = centre, centre
+    while low > 0 and every_frame[low - 1]:
+        low -= 1
+    while high + 1 < len(every_frame) and every_frame[high + 1]:
+        high += 1
+    return high - low + 1
+
+
+def chosen_sparsity(sparsity: str, problem) -> str:
+    """'auto': temporal TV where no ACS block breaks a coherent aliasing pattern, else temporal FFT (also radial)."""
+    if sparsity != "auto":
+        return sparsity
+    if problem.radial or common_centre_lines(problem.mask) >= AUTO_ACS_LINES:
+        return "temporal-fft"
+    return "temporal-tv"
+
+
 @register
 @dataclass
 class LowRankPlusSparse(Method):
@@ -98,9 +123,10 @@ class LowRankPlusSparse(Method):
     tolerance: float = param(1e-4, "stop when the relative update falls below this", min=0.0, max=1.0)
     solver: str = param("fista", "fista: accelerated proximal gradient (converges without ACS lines too); "
                                  "otazo: Otazo's iteration", choices=SOLVERS)
-    sparsity: str = param("temporal-fft", "S sparse in temporal frequency (Otazo's cine choice) or in its frame-to-"
-                                          "frame differences ('temporal-tv': for time-interleaved masks without ACS "
-                                          "lines)", choices=SPARSITIES)
+    sparsity: str = param("auto", "S sparse in temporal frequency ('temporal-fft', Otazo's cine choice) or in its "
+                                  "frame-to-frame differences ('temporal-tv'); 'auto': TV without an ACS block "
+                                  "(fewer than 4 central lines in every frame), FFT with one and for radial",
+                          choices=SPARSITIES)
 
     def iterate(self, problem):
         if self.solver == "fista":
@@ -111,7 +137,7 @@ class LowRankPlusSparse(Method):
         largest = float(torch.linalg.matrix_norm(m.reshape(m.shape[0], -1), ord=2))
         sparse = torch.zeros_like(m)
         low_rank_prev = m
-        sparsity = TemporalSparsity(self.sparsity)
+        sparsity = TemporalSparsity(chosen_sparsity(self.sparsity, problem))
         y_norm = norm(y)
         for it in range(1, self.iterations + 1):
             low_rank = singular_value_threshold(m - sparse, self.lambda_l * largest)
@@ -135,7 +161,7 @@ class LowRankPlusSparse(Method):
         low_rank, sparse = start, torch.zeros_like(start)
         low_rank_ahead, sparse_ahead = low_rank, sparse
         y_norm = norm(y)
-        sparsity = TemporalSparsity(self.sparsity)
+        sparsity = TemporalSparsity(chosen_sparsity(self.sparsity, problem))
         for it in range(1, self.iterations + 1):
             misfit = op.forward(low_rank_ahead + sparse_ahead) - y
             gradient = op.adjoint(misfit)
