@@ -1,4 +1,4 @@
-"""L+S (Otazo et al., MRM 2015): the cine as low-rank background plus a component sparse in temporal frequency.
+"""L+S (Otazo et al., MRM 2015): the cine as low-rank background plus a component sparse in time (FFT or TV).
 
 Per iteration: singular-value thresholding of the Casorati matrix (space x time) of M - S, soft-thresholding of the
 temporal FFT of M - L_prev, then a gradient step on the data term. lambda_L is relative to the largest singular
@@ -17,7 +17,8 @@ iterations, 33.9 with continuation, 34.3 converged; docs/METHODS.md).
 `sparsity="temporal-tv"`: S sparse in its frame-to-frame differences instead (Otazo's choice for perfusion, and
 what BART's temporal TV penalises), by the exact proximal step of temporal total variation. A regular
 time-interleaved lattice without ACS lines aliases into a few temporal frequencies, which the FFT model keeps;
-the aliasing jumps from frame to frame, which temporal TV removes.
+the aliasing jumps from frame to frame, which temporal TV removes. The default `auto` takes TV where the mask has
+no ACS block and FFT where it has one (tuning set: benchmarks/results/tuning_lps_tv_notes.md).
 """
 
 from __future__ import annotations
