@@ -181,3 +181,15 @@ def test_gldm_starts_where_init_says(interleaved_problem, tiny_gldm_models):
     assert not np.allclose(runs["view-shared"], lps, atol=1e-2 * np.abs(lps).max())
     with pytest.raises(MethodError, match="view-shared"):
         methods.create("gldm", init="noise", global_model=g, local_model=local).run(interleaved_problem)
+
+
+def test_gldm_announces_its_l_plus_s_start_before_sampling(interleaved_problem, tiny_gldm_models):
+    from recon import methods
+
+    g, local = tiny_gldm_models
+    method = methods.create("gldm", steps=2, global_model=g, local_model=local, rank=20, window=4)
+    method.announce_phases = True  # as the shared driver (recon.pipeline) sets it
+    iterates = list(method.iterate(interleaved_problem))
+    phases = [it.extras["phase"] for it in iterates if it.step == 0]
+    assert phases[:2] == ["loading models", "warm start (lps)"] and "warm start (lps) 10/100" in phases
+    assert [it.step for it in iterates if it.step] == [1, 2]

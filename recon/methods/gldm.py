@@ -3,8 +3,9 @@
 State: the weighted k-space of the coil-combined cine (recon.gldm.kspace). The paper's iteration (`predictor`), at
 noise level sigma_i: global predictor + DC + Langevin corrector, then the same with the local model, DC, one
 SAKE-style low-rank step (rank `rank`, `window` x `window` patches, frames as channels; Gram matrix + eigh), then
-DC. The default uses the shared x0-dc sampler instead (docs/METHODS.md says why). Starts from the weighted
-view-shared (or zero-filled) k-space; returns the last iterate (never a best-of against a reference). With
+DC. The default uses the shared x0-dc sampler instead (docs/METHODS.md says why). Starts from the L+S
+reconstruction of the same undersampled data (zero-shot still: nothing but this acquisition), or the view-shared or
+zero-filled k-space, weighted; returns the last iterate (never a best-of against a reference). With
 `finetune_seconds` > 0, copies of both priors are first trained further on this scan's own merged k-space.
 The final iterate carries `extras["prior_map"]` (recon.prior_map).
 """
@@ -53,11 +54,10 @@ class GLDM(Method):
     finetune_seconds: float = param(0.0, "scan-specific mode: fine-tune both priors on this scan's own merged "
                                           "k-space for this many seconds in all before reconstructing (0 = off)",
                                      min=0.0, max=3600.0)
-    init: str = param("view-shared", "start from the 'zero-filled' k-space, the 'view-shared' one (each frame's "
-                                     "unsampled k-space from the frames that sampled it) or an 'lps' / 'bart-ttv' "
-                                     "reconstruction of the same data, plus noise at sigma_start",
-                      choices=INITS)
-    sigma_start: float = param(0.3, "starting noise level (0 = the priors' sigma_max, the paper)", min=0.0,
+    init: str = param("lps", "start from an 'lps' (L+S, the default) or 'bart-ttv' reconstruction of the same "
+                             "data, the 'zero-filled' k-space or the 'view-shared' one (each frame's unsampled "
+                             "k-space from the frames that sampled it), plus noise at sigma_start", choices=INITS)
+    sigma_start: float = param(0.2, "starting noise level (0 = the priors' sigma_max, the paper)", min=0.0,
                                max=1000.0)
     sampler: str = param("x0-dc", "'predictor': the paper's predictor + corrector per prior, then the low-rank "
                                       "step; 'x0-dc' / 'heun': the shared samplers (recon.diffusion.samplers) on the "
@@ -111,8 +111,8 @@ class GLDM(Method):
         scale = weighted_scale(merged_weighted(measured[0], measured[1], "kspace-global", measured[2]))
         if self.finetune_seconds > 0:
             models = yield from self.finetuned(models, measured, problem, zero_filled)
-        warm = WarmStart()
-        if self.init in WARM_STARTS:
+        warm = WarmStart()  # computed lazily by `start` when phases are not announced
+        if self.announce_phases and self.init in WARM_STARTS:
             yield announce(f"warm start ({self.init})", self.steps)
             yield from warm.running(problem, self.init, self.steps)
 
