@@ -4,7 +4,7 @@ and masks; time, PSNR and peak memory. Run on an otherwise idle machine (the tim
     python benchmarks/precision.py
 
 Writes benchmarks/results/precision.{md,csv}. The CPU decides whether bfloat16 is fast: the markdown records
-whether it has AMX tiles (recon.diffusion.precision.hardware_bfloat16).
+whether it multiplies bfloat16 in hardware (recon.diffusion.precision.hardware_bfloat16).
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ def main() -> int:
         writer.writeheader()
         writer.writerows(rows)
     lines = ["# Network precision: float32 vs bfloat16", "",
-             f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}; AMX tiles: "
-             f"{'yes' if hardware_bfloat16() else 'no'} (precision `auto` picks bfloat16 only then). Method "
+             f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}; bfloat16 in "
+             f"hardware (AMX or AVX-512 BF16): {'yes' if hardware_bfloat16() else 'no'} (precision `auto` picks "
+             "bfloat16 only then). Method "
              "defaults otherwise; ESPIRiT maps from the undersampled data; time = the method alone.", "",
              "| case | mask | method | precision | PSNR dB | SSIM | time s | peak MB |", "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['case']} | {r['mask']} | {r['method']} | {r['precision']} | {r['psnr']:.2f} | {r['ssim']:.3f} | "

@@ -66,8 +66,8 @@ class GLDM(Method):
     eta: float = param(0.0, "x0-dc/heun: share of fresh noise when re-noising (0 = deterministic)", min=0.0, max=1.0)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
-    precision: str = param("auto", "arithmetic of the networks: 'auto' = bfloat16 where the CPU has AMX units, else "
-                                   "float32", choices=PRECISIONS)
+    precision: str = param("auto", "arithmetic of the networks: 'auto' = bfloat16 where the CPU multiplies it in "
+                                   "hardware (AMX or AVX-512 BF16), else float32", choices=PRECISIONS)
 
     step_name = "sampling step"
 
