@@ -24,17 +24,16 @@ from magicgui.widgets import (CheckBox, ComboBox, Container, FileEdit, FloatSpin
                               PushButton, SpinBox)
 from napari.qt.threading import thread_worker
 from napari.utils.notifications import show_error
-from qtpy.QtWidgets import QWidget
 
 from recon import methods
 from recon.errors import ReconError
-from recon.masks import KINDS, make_mask
-from recon.radial import RadialCine, nyquist_spokes
-from recon.pipeline import discard_text, measured_lines
+from recon.masks import KINDS
+from recon.pipeline import discard_text
 
 from . import _dialogs
 from ._after_run import AfterRun, later
 from ._data_source import DataSource
+from ._effective_accel import EffectiveAccel
 from ._elide import ElidedText, keep_narrow
 from ._garbage import collect_when_idle, freeze_startup_objects
 from ._geometry import layer_kwargs
@@ -45,6 +44,7 @@ from ._load_options import LoadControls
 from ._map_layers import MapLayers
 from ._memory import release_freed_memory
 from ._parameters import parameter_value, parameter_widget
+from ._playback import Playback
 from ._plot import ConvergencePlot
 from ._recipe import RecipeActions
 from ._results import ResultActions, RunOutcome
@@ -56,7 +56,6 @@ SHOWN_AFTER_MS = 100  # a new preview layer is painted within this (napari paint
 WARM_UP_MS = 1000  # after the dock opens: the colour bars' font warm-up (napari_stdm._warm_up)
 RELEASE_DELAY_MS = 100  # after a run: gc and malloc_trim in a turn of their own
 FILE_FILTER = "*.h5 *.hdf5 *.mat *.npy *.npz"  # every k-space format the engine reads
-RADIAL_KINDS = ("radial", "golden-angle")  # spokes through the centre: no ACS block
 MAPS_TOOLTIP = ("also write the run's maps (prior contribution; uncertainty with samples > 1) as their own DERIVED "
                 "series in the cine's study, in folders beside it: FOLDER_prior_map, FOLDER_uncertainty")
 
@@ -93,7 +92,8 @@ def stop_on_close(widget):
     return stop
 
 
-class ReconWidget(DataSource, ResultActions, MapLayers, SweepActions, RecipeActions, Container):
+class ReconWidget(DataSource, EffectiveAccel, Playback, ResultActions, MapLayers, SweepActions, RecipeActions,
+                  Container):
     def __init__(self, napari_viewer):
         super().__init__(labels=True)
         self.viewer = napari_viewer
@@ -247,42 +247,6 @@ class ReconWidget(DataSource, ResultActions, MapLayers, SweepActions, RecipeActi
     @property
     def running(self) -> bool:
         return self.worker is not None
-
-    def update_effective_accel(self, *_):
-        """R_eff next to R: the chosen mask on the chosen data's grid (and the file's own samples, if any); for
-        radial spokes, Nyquist spokes / spokes per frame. ACS lines mean nothing to radial masks."""
-        data, shape = self.layer_data(), self.data_shape()
-        self.acs.enabled = self.mask.value not in RADIAL_KINDS and not isinstance(data, RadialCine)
-        try:
-            if isinstance(data, RadialCine):
-                self.show_effective_accel(nyquist_spokes(data.image_shape) / data.spokes, data.spokes)
-                return
-            own = None if data is None else measured_lines(data)
-            if self.mask.value == "file":
-                mask = own
-            elif shape is None:
-                mask = None
-            else:
-                built = make_mask(self.mask.value, shape, self.accel.value, self.acs.value, self.seed.value)
-                if built.spokes is not None:
-                    self.show_effective_accel(built.effective_accel, built.spokes)
-                    return
-                mask = built.array if own is None else built.array & own
-        except ReconError as exc:
-            self.accel_eff.value, self.accel_eff.tooltip = "R_eff –", str(exc)
-            return
-        if mask is None:
-            self.accel_eff.value = "R_eff –"
-            self.accel_eff.tooltip = "effective acceleration: shown once the data are loaded"
-            return
-        self.show_effective_accel(mask.size / max(int(mask.sum()), 1))
-
-    def show_effective_accel(self, value: float, spokes: int | None = None):
-        self.accel_eff.value = f"R_eff {value:.1f}"
-        self.accel_eff.tooltip = (f"effective acceleration {value:.2f}: all k-t locations / sampled ones, ACS lines "
-                                  "included") if spokes is None else (
-            f"effective acceleration {value:.2f}: Nyquist spokes (pi/2 x matrix) / {spokes} golden-angle spokes per "
-            "frame; for golden-angle, R is this effective acceleration")
 
     # ---- running --------------------------------------------------------------------------------------------
     def make_job(self, **overrides) -> RunJob:
@@ -521,34 +485,6 @@ class ReconWidget(DataSource, ResultActions, MapLayers, SweepActions, RecipeActi
             self.after_run.add("play", self.play_when_shown)  # after the mask and map layers (a new layer stops
             # playing)
 
-    def play_when_shown(self):
-        """Play the result once its layers are there, unless a new run started meanwhile."""
-        if not self.running:
-            self.play_result()
-
-    def play_result(self) -> bool:
-        """Show the result on top and play the time axis (when 'play the cine when done' is ticked)."""
-        if not self.play.value or self.result is None or self.result.layer not in self.viewer.layers:
-            return False
-        layer = self.result.layer
-        layer.visible = True
-        self.viewer.layers.selection.active = layer
-        time_axis = self.viewer.dims.ndim - layer.ndim  # the layer's first axis is time
-        qt_dims = self.dims_widget()
-        try:
-            if not qt_dims.is_playing:
-                qt_dims.play(axis=time_axis, fps=max(5.0, min(30.0, layer.data.shape[0] / 1.0)))
-        except (AttributeError, IndexError, ValueError):
-            return False
-        return True
-
-    def dims_widget(self):
-        """napari's slider panel (QtDims: play/stop), found in the window's widget tree: napari has no public call to
-        play an axis, and plugins may not reach into its private viewer attributes."""
-        window = self.native.window()
-        return next((w for w in window.findChildren(QWidget) if type(w).__name__ == "QtDims"), None) \
-            if window is not None else None
-
     def answer(self, info: dict, job: RunJob):
         """A retrospective mask would leave out measured samples of an undersampled file: ask, then act."""
         text = (f"{discard_text(info)} (effective acceleration {info['effective_accel']:.1f} instead of the "
@@ -588,14 +524,6 @@ class ReconWidget(DataSource, ResultActions, MapLayers, SweepActions, RecipeActi
                   self.params, self.sweep_text, self.recipe_row):
             w.enabled = not running
         self.update_result_actions()
-
-    def stop_playing(self):
-        qt_dims = self.dims_widget()
-        try:
-            if qt_dims.is_playing:
-                qt_dims.stop()
-        except AttributeError:
-            pass
 
     def update_result_actions(self):
         """Difference, Export DICOM and Save h5 act on the last result: never while a run is in flight."""
