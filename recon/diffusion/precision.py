@@ -2,9 +2,10 @@
 
 On a Xeon with AMX tiles one y-t pass over the GIRAF cine's planes takes 0.68 s in bfloat16 against 1.4 s in
 float32, and dSTDM's PSNR moves by at most 0.02 dB (benchmarks/results/precision.md). An AMD EPYC with AVX-512 BF16
-but no AMX (2 cores) ran 20 dSTDM steps on the sample in 12.7-13.5 s against 16.1-17.0 s, 32.94 vs 32.95 dB. Without
-either, bfloat16 would be emulated in software (not measured here), so `auto` keeps float32 there. Only the networks change: data
-consistency, FFTs and every sum stay in float32 (autocast covers convolutions and matrix products only).
+but no AMX (2 cores) ran 20 dSTDM steps on the sample in 12.7-13.5 s against 16.1-17.0 s, 32.94 vs 32.95 dB.
+Without either, bfloat16 would be emulated in software (not measured here), so `auto` keeps float32 there. Only
+the networks change: data consistency, FFTs and every sum stay in float32 (autocast covers convolutions and matrix
+products only).
 """
 
 from __future__ import annotations
