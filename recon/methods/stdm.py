@@ -57,7 +57,8 @@ class DiffusionMethod(Method):
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
     precision: str = param("auto", "arithmetic of the networks: 'auto' = bfloat16 where the CPU multiplies it in "
-                                   "hardware (AMX: ~2x faster, AVX-512 BF16: ~1.25x; same images), else float32", choices=PRECISIONS)
+                                   "hardware (AMX: ~2x faster, AVX-512 BF16: ~1.25x; same images), else float32",
+                           choices=PRECISIONS)
 
     directions: ClassVar[tuple[str, ...]] = ()
     sequential: ClassVar[bool] = False
