@@ -115,3 +115,15 @@ def test_warm_start_shows_its_progress_with_images(single_coil_problem, tiny_mod
     warming = [it for it in phases if it.extras["phase"].startswith("warm start (lps) ")]
     assert warming and all(it.image is not None and it.image.shape == (6, 32, 32) for it in warming)
     assert warming[0].extras["phase"] == "warm start (lps) 10/100"
+
+
+def test_temporal_tv_in_data_consistency_smooths_the_cine_over_time(single_coil_problem, tiny_model):
+    from recon.pipeline import reconstruct
+
+    def temporal_variation(tv_lambda):
+        method = methods.create("dstdm", model=str(tiny_model), steps=2, init="view-shared", tv_lambda=tv_lambda)
+        image = reconstruct(single_coil_problem, method).image
+        assert np.isfinite(image).all()
+        return np.abs(np.diff(image, axis=0)).sum()
+
+    assert temporal_variation(0.2) < 0.9 * temporal_variation(0.0)

@@ -28,6 +28,7 @@ from ..errors import MethodError
 from ..prior_map import prior_map
 from . import check, register
 from .base import Iterate, Method, announce, param
+from .lps import TemporalSparsity
 from .warm_start import WARM_STARTS, WarmStart
 
 
@@ -46,6 +47,9 @@ class DiffusionMethod(Method):
                       choices=INITS)
     sigma_start: float = param(0.1, "starting noise level when starting from an image", min=0.01, max=1000.0)
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
+                             min=0.0, max=1.0)
+    tv_lambda: float = param(0.0, "temporal TV on each data-consistent estimate (a prox step of this weight, as "
+                                  "DiffusionMBIR adds TV along the axis its 2D prior does not see); 0 = off",
                              min=0.0, max=1.0)
     sampler: str = param("x0-dc", "'x0-dc': data consistency on the denoised estimate, then re-noise; 'heun': the "
                                   "same with a second-order step; 'predictor': the paper's reverse diffusion",
@@ -112,8 +116,11 @@ class DiffusionMethod(Method):
         denoise = plane_denoiser(model, sde, self.directions, self.sequential, ratio, self.precision)
         weight = None if self.dc_weight >= 1 else self.dc_weight
 
+        tv = TemporalSparsity("temporal-tv")
+
         def consistent(x: torch.Tensor) -> torch.Tensor:
-            return problem.op.data_consistency(x, problem.kspace, weight)
+            x = problem.op.data_consistency(x, problem.kspace, weight)
+            return tv.prox(x, self.tv_lambda) if self.tv_lambda > 0 else x
 
         x = self.start(problem, sde, sigmas[0], generator)
         yield from sample(self.sampler, denoise, consistent, x, sigmas, generator, self.eta, self.corrector_snr)
