@@ -115,8 +115,7 @@ class DiffusionMethod(Method):
         ratio = sigmas[1] / sigmas[0] if len(sigmas) > 1 else 1.0
         denoise = plane_denoiser(model, sde, self.directions, self.sequential, ratio, self.precision)
         weight = None if self.dc_weight >= 1 else self.dc_weight
-
-        tv = TemporalSparsity("temporal-tv")
+        tv = TemporalSparsity("temporal-tv")  # its dual is warm-started from one step's prox to the next
 
         def consistent(x: torch.Tensor) -> torch.Tensor:
             x = problem.op.data_consistency(x, problem.kspace, weight)
