@@ -9,11 +9,14 @@ from recon.errors import DataError, MaskError, MethodError
 from recon.io import load, write_native
 from recon.io.native import read_result, write_result
 from recon.metrics import psnr
+from recon.physics import fft2c, ifft2c
 from recon.phantom import simulate_cine
 from recon.pipeline import MaskSpec, prepare, reconstruct
 from recon.radial import RadialCine, acquire_radial, golden_angle, make_radial_problem, nyquist_spokes
 from recon.radial.operator import RadialOperator, largest_eigenvalue, nufft
+from recon.radial.problem import calibration_width
 from recon.radial.trajectory import GOLDEN_ANGLE, check_traj, spokes_for_effective
+from recon.sens import maps_from_average
 
 from .conftest import require_tool
 
@@ -105,6 +108,23 @@ def test_radial_problem_estimates_coil_maps_without_acs(radial, cine):
     image = estimated.to_output(estimated.view_shared())
     assert estimated.sens.shape == cine.sens.shape
     assert psnr(image, cine.reference) > 20
+
+
+def sense_combined_psnr(sens, cine) -> float:
+    """PSNR of the fully sampled coil images combined with `sens`: the best any method can do with these maps."""
+    coils = ifft2c(torch.from_numpy(cine.kspace)).numpy()
+    sens = np.asarray(sens)
+    image = np.abs((sens.conj()[None] * coils).sum(1)) / np.maximum((np.abs(sens) ** 2).sum(0), 1e-12)[None]
+    gain = (image * np.abs(cine.reference)).sum() / (image ** 2).sum()
+    return psnr(gain * image, cine.reference)
+
+
+def test_radial_coil_maps_are_as_good_as_those_of_the_true_time_average(radial, cine):
+    # gridding each frame's spokes with its own density and averaging misweights the union (8.7 dB lower here)
+    estimated = make_radial_problem(radial).sens
+    truth = maps_from_average(fft2c(ifft2c(torch.from_numpy(cine.kspace)).mean(dim=0)).numpy(),
+                              calibration_width(radial.traj))
+    assert sense_combined_psnr(estimated, cine) > sense_combined_psnr(truth, cine) - 0.5
 
 
 def test_too_few_spokes_for_coil_maps_say_so(cine):

@@ -1,7 +1,7 @@
 """The radial Problem: what a method sees of a RadialCine (density-weighted samples, coil maps, the operator).
 
 Coil maps come from the time average: golden-angle spokes of all frames together cover the k-space centre, so
-ESPIRiT calibrates on their gridded average, with no ACS block.
+ESPIRiT calibrates on their time average (all spokes fitted together by least squares), with no ACS block.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import sigpy
 import torch
 
 from ..errors import DataError
@@ -17,9 +18,10 @@ from ..physics import fft2c
 from ..problem import Problem
 from ..sens import maps_from_average
 from .data import RadialCine
-from .operator import RadialOperator, density, nufft_adjoint
+from .operator import FAST, RadialOperator, density, nufft_adjoint
 
 CALIB_WIDTH = 24
+AVERAGE_ITERATIONS = 3  # least-squares steps for the time average (coil maps, start image); 5 and 10 gave the same maps
 MIN_CALIB_WIDTH = 8
 
 
@@ -61,10 +63,22 @@ def calibration_width(traj: np.ndarray, largest: int = CALIB_WIDTH) -> int:
     return width
 
 
-def gridded_average(data: RadialCine, weights: np.ndarray) -> np.ndarray:
-    """Coil images (coils, y, x) of all frames' spokes gridded together (each frame's density over frames)."""
-    images = [nufft_adjoint(data.kspace[t] * weights[t], data.traj[t], data.image_shape) for t in range(data.frames)]
-    return (np.sum(images, axis=0) / data.frames).astype(np.complex64)
+def gridded_average(data: RadialCine, weights: np.ndarray, iterations: int = AVERAGE_ITERATIONS) -> np.ndarray:
+    """Coil images (coils, y, x) of the time average: all frames' spokes fitted together by `iterations` CG steps of
+    density-weighted least squares, from the mean of the frames' own gridding. The mean alone weights each frame's
+    spokes by that frame's sparse-set density, which misweights the union: coil maps from it capped the SENSE
+    combination of fully sampled data at 32.5 / 36.5 dB (held-out phantom 500 / GIRAF), 41.6 / 44.9 after 3 steps
+    (the true time average's maps: 41.6 / 44.3)."""
+    start = np.mean([nufft_adjoint(data.kspace[t] * weights[t], data.traj[t], data.image_shape)
+                     for t in range(data.frames)], axis=0)
+    coord = data.traj.reshape(-1, 2)
+    samples = data.kspace.transpose(1, 0, 2, 3).reshape(data.coils, -1)  # (coils, all spokes' samples)
+    sqrt_w = np.sqrt(weights.reshape(-1)).astype(np.float32)
+    model = sigpy.linop.Multiply(samples.shape, sqrt_w) * \
+        sigpy.linop.NUFFT((data.coils, *data.image_shape), coord, oversamp=FAST[0], width=FAST[1])
+    average = np.ascontiguousarray(start, np.complex64)
+    sigpy.app.LinearLeastSquares(model, samples * sqrt_w, x=average, max_iter=iterations, show_pbar=False).run()
+    return average.astype(np.complex64)
 
 
 def make_radial_problem(data: RadialCine, sens: np.ndarray | None = None) -> RadialProblem:
