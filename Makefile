@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: setup demo test test-all bench weights weights-focus weights-gldm gldm-phantom-priors screenshot clean
+.PHONY: setup demo test test-all bench weights weights-focus weights-focus-spatial weights-gldm gldm-phantom-priors screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -74,6 +74,20 @@ weights-focus: setup
 		--threads 1 --quiet --init-from $(FOCUS_INIT) --out data/focus/stdm_yt_xt.safetensors
 	cp data/focus/stdm_yt_xt.safetensors sample_data/stdm_yt_xt.safetensors
 	cp data/focus/stdm_yt_xt.loss.png benchmarks/results/focus_stdm_yt_xt.loss.png
+
+# The shipped x-y (spatial baseline) prior: the phantom-only x-y prior of commit 52c813b fine-tuned with the same
+# recipe and budget as weights-focus, so that dSTDM, STDM and spatial compare priors with equal training.
+weights-focus-spatial: setup
+	[ -f $(SUNNYBROOK) ] || { echo "$(SUNNYBROOK) is missing: set SUNNYBROOK=path/to/sunnybrook_scd2001_sax_cine.npz"; exit 2; }
+	[ -d data/train ] || $(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
+	mkdir -p data/focus
+	[ -f data/focus/spatial_phantom_only.safetensors ] || \
+		git show 52c813b:sample_data/spatial_xy.safetensors > data/focus/spatial_phantom_only.safetensors
+	$(BIN)/stdm train --data data/train:1 --data $(SUNNYBROOK):2 --skip-slices $(TUNING_SLICES) --planes xy \
+		--preset small --steps 50000 --lr 3e-4 --warmup 100 --sigma-focus 0.2 --max-minutes $(FOCUS_MINUTES) \
+		--threads 1 --quiet --init-from data/focus/spatial_phantom_only.safetensors --out data/focus/spatial_xy.safetensors
+	cp data/focus/spatial_xy.safetensors sample_data/spatial_xy.safetensors
+	cp data/focus/spatial_xy.loss.png benchmarks/results/focus_spatial_xy.loss.png
 
 # GLDM's global and local k-space priors: position-aware (they read each pixel's ky/kx), trained only from
 # time-interleaved (R 4/8/12) acquisitions of the phantoms and of the Sunnybrook cine (single-coil, synthetic phase;
