@@ -63,7 +63,7 @@ def calibration_width(traj: np.ndarray, largest: int = CALIB_WIDTH) -> int:
     return width
 
 
-def gridded_average(data: RadialCine, weights: np.ndarray, iterations: int = AVERAGE_ITERATIONS) -> np.ndarray:
+def time_average(data: RadialCine, weights: np.ndarray, iterations: int = AVERAGE_ITERATIONS) -> np.ndarray:
     """Coil images (coils, y, x) of the time average: all frames' spokes fitted together by `iterations` CG steps of
     density-weighted least squares, from the mean of the frames' own gridding. The mean alone weights each frame's
     spokes by that frame's sparse-set density, which misweights the union: coil maps from it capped the SENSE
@@ -84,7 +84,7 @@ def gridded_average(data: RadialCine, weights: np.ndarray, iterations: int = AVE
 def make_radial_problem(data: RadialCine, sens: np.ndarray | None = None) -> RadialProblem:
     """Normalised radial problem; coil maps `sens` if given, else ESPIRiT from the gridded time average."""
     weights = density(data.traj, data.image_shape)
-    average = gridded_average(data, weights)
+    average = time_average(data, weights)
     if sens is None:
         sens = np.ones((1, *data.image_shape), np.complex64) if data.coils == 1 else \
             maps_from_average(fft2c(torch.from_numpy(average)).numpy(), calibration_width(data.traj))
