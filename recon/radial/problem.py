@@ -78,7 +78,7 @@ def time_average(data: RadialCine, weights: np.ndarray, iterations: int = AVERAG
         sigpy.linop.NUFFT((data.coils, *data.image_shape), coord, oversamp=FAST[0], width=FAST[1])
     average = np.ascontiguousarray(start, np.complex64)
     sigpy.app.LinearLeastSquares(model, samples * sqrt_w, x=average, max_iter=iterations, show_pbar=False).run()
-    return average.astype(np.complex64)
+    return average  # updated in place, complex64
 
 
 def make_radial_problem(data: RadialCine, sens: np.ndarray | None = None) -> RadialProblem:
