@@ -19,6 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recon import methods  # noqa: E402
+from recon.diffusion.precision import hardware_bfloat16  # noqa: E402
 from recon.pipeline import MaskSpec, prepare, reconstruct  # noqa: E402
 from recon.samples import sample_cine  # noqa: E402
 
@@ -41,8 +42,9 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", nargs="+", default=["dstdm", "lps", "bart-ttv"])
     args = parser.parse_args(argv)
     lines = ["# Radial (NUFFT) vs Cartesian time, bundled sample 12 x 128² x 8 coils, R_eff 8", "",
-             f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}; "
-             "defaults of every method.", "",
+             f"Machine: {platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
+             f"bfloat16 networks: {'yes' if hardware_bfloat16() else 'no'}; defaults of every method. Prep counts "
+             "the simulated acquisition and coil maps (radial: with numba's first-call compilation).", "",
              "| method | sampling | coil maps + prep (s) | run (s) | PSNR (dB) |", "|---|---|---|---|---|"]
     for method in args.methods:
         for label, spec in MASKS.items():

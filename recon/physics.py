@@ -79,6 +79,11 @@ class CineOperator:
     def normal(self, x: torch.Tensor) -> torch.Tensor:
         return self.adjoint(self.forward(x))
 
+    def gradient(self, x: torch.Tensor, kspace: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A^H (A x - y), the data term's gradient, and the misfit ||A x - y||."""
+        misfit = self.forward(x) - kspace
+        return self.adjoint(misfit), norm(misfit)
+
     def data_consistency(self, x: torch.Tensor, kspace: torch.Tensor, weight: float | None = None) -> torch.Tensor:
         """Project x onto the measured data.
 

@@ -77,6 +77,20 @@ def test_operator_adjoint_and_norm(problem):
     assert largest_eigenvalue(op.normal, problem.shape, 20) <= 1.0
 
 
+def test_toeplitz_normal_and_gradient_match_the_nufft_on_a_non_square_image():
+    traj = golden_angle(3, 11, (40, 56))
+    sens = random_complex((3, 40, 56), 2).to(torch.complex64) / 4
+    op = RadialOperator(traj, sens)
+    x = random_complex((3, 40, 56), 3).to(torch.complex64)
+    y = random_complex((3, 3, 11, 112), 4).to(torch.complex64)
+    through_nufft = op.adjoint(op.forward(x))
+    assert float((op.normal(x) - through_nufft).norm() / through_nufft.norm()) < 1e-2
+    gradient, misfit = op.gradient(x, y)
+    expected = op.adjoint(op.forward(x) - y)
+    assert float((gradient - expected).norm() / expected.norm()) < 1e-2
+    assert float(misfit) == pytest.approx(float((op.forward(x) - y).norm()), rel=1e-3)
+
+
 def test_data_consistency_reduces_the_residual(problem, cine):
     x = problem.average.expand(problem.shape).clone()
     before = problem.op.residual(x, problem.kspace)

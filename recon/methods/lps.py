@@ -144,13 +144,13 @@ class LowRankPlusSparse(Method):
             low_rank = singular_value_threshold(m - sparse, self.lambda_l * largest)
             sparse = sparsity.prox(m - low_rank_prev, self.lambda_s)
             x = low_rank + sparse
-            misfit = op.forward(x) - y
-            m_new = x - op.adjoint(misfit)
+            gradient, misfit = op.gradient(x, y)
+            m_new = x - gradient
             change = float(norm(m_new - m) / norm(m).clamp_min(1e-12))
             m, low_rank_prev = m_new, low_rank
             done = change < self.tolerance or it == self.iterations
             yield Iterate(it, it if done else self.iterations, problem.to_output(x),
-                          {"residual": float(norm(misfit) / y_norm), "update": change})
+                          {"residual": float(misfit / y_norm), "update": change})
             if done:
                 return
 
@@ -164,8 +164,7 @@ class LowRankPlusSparse(Method):
         y_norm = norm(y)
         sparsity = TemporalSparsity(chosen_sparsity(self.sparsity, problem))
         for it in range(1, self.iterations + 1):
-            misfit = op.forward(low_rank_ahead + sparse_ahead) - y
-            gradient = op.adjoint(misfit)
+            gradient, misfit = op.gradient(low_rank_ahead + sparse_ahead, y)
             boost = CONTINUATION_START ** max(0.0, 1 - it / (CONTINUATION_SHARE * self.iterations))
             new_low_rank = singular_value_threshold(low_rank_ahead - step * gradient,
                                                     boost * step * self.lambda_l * largest)
@@ -180,6 +179,6 @@ class LowRankPlusSparse(Method):
             change = float(norm(x - x_old) / norm(x_old).clamp_min(1e-12))
             done = (change < self.tolerance and boost == 1.0) or it == self.iterations
             yield Iterate(it, it if done else self.iterations, problem.to_output(x),
-                          {"residual": float(norm(misfit) / y_norm), "update": change})
+                          {"residual": float(misfit / y_norm), "update": change})
             if done:
                 return
