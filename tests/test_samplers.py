@@ -39,10 +39,11 @@ def test_corrector_moves_towards_the_denoised_state():
 
 class RecordingSDE:
     def __init__(self):
-        self.sigmas = []
+        self.sigmas, self.batches = [], []
 
     def denoise(self, model, planes, sigma, cond=None):
         self.sigmas.append(float(sigma[0]))
+        self.batches.append(planes.shape[0])
         return planes * 0.5
 
 
@@ -55,3 +56,12 @@ def test_sequential_branches_are_told_their_own_noise_level():
     plane_denoiser(torch.nn.Identity(), sde, ("yt", "xt"), sequential=False, step_ratio=0.25)(
         torch.ones(3, 4, 4, dtype=torch.complex64), 2.0)
     assert sde.sigmas == [2.0, 2.0]
+
+
+def test_alternating_denoiser_runs_one_direction_per_call_taking_turns():
+    sde = RecordingSDE()
+    denoise = plane_denoiser(torch.nn.Identity(), sde, ("yt", "xt"), sequential=False, step_ratio=0.5, alternate=True)
+    x = torch.ones(3, 4, 6, dtype=torch.complex64)
+    for _ in range(3):
+        assert torch.allclose(denoise(x, 1.0), 0.5 * x)
+    assert sde.batches == [6, 4, 6]  # y-t planes (one per x), then x-t (one per y), then y-t again

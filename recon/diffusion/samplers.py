@@ -101,10 +101,11 @@ def network_denoise(model, sde, planes: torch.Tensor, sigma: float, cond: torch.
 
 
 def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, step_ratio: float,
-                   precision: str = "auto") -> Denoise:
+                   precision: str = "auto", alternate: bool = False) -> Denoise:
     """D(x, sigma) of a complex cine from plane networks, one batched pass per direction.
 
     Parallel (dSTDM): every direction denoises the same x at sigma; the estimates are averaged.
+    Alternating: one direction per call, taking turns (half the network passes of the parallel form per step).
     Sequential (dSTDM-seq): each direction takes the previous one's result, re-noised along its own noise estimate
     to the next intermediate level between sigma and sigma * step_ratio (the next level of the schedule), so every
     network is told the noise level its input really has (not sigma for an input already denoised).
@@ -115,7 +116,12 @@ def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, st
         return from_planes(network_denoise(model, sde, to_planes(x, direction), sigma, precision=precision),
                            direction)
 
+    calls = [0]
+
     def denoise(x: torch.Tensor, sigma: float) -> torch.Tensor:
+        if alternate:
+            calls[0] += 1
+            return one(x, sigma, directions[(calls[0] - 1) % len(directions)])
         if not sequential or len(directions) == 1:
             return torch.stack([one(x, sigma, d) for d in directions]).mean(dim=0)
         levels = [sigma * step_ratio ** (k / len(directions)) for k in range(len(directions))]

@@ -33,6 +33,7 @@ from .warm_start import WARM_STARTS, WarmStart
 
 
 INITS = ("view-shared", "zero-filled", *WARM_STARTS, "noise")
+COMBINES = ("average", "alternate")
 
 
 @dataclass
@@ -57,6 +58,9 @@ class DiffusionMethod(Method):
     eta: float = param(1.0, "x0-dc/heun: share of fresh noise when re-noising (0 = deterministic)", min=0.0, max=1.0)
     corrector_snr: float = param(0.0, "predictor: Langevin corrector step per level at this SNR (0 = none)",
                                  min=0.0, max=1.0)
+    combine: str = param("average", "two directions: 'average' both networks' estimates every step, or 'alternate' "
+                                     "one direction per step (half the network time per step)",
+                         choices=COMBINES)
     samples: int = param(1, "independent posterior samples (> 1 gives an uncertainty map)", min=1, max=64)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
@@ -113,7 +117,8 @@ class DiffusionMethod(Method):
         generator = torch.Generator().manual_seed(self.seed * 1009 + index)
         sigmas = self.schedule(sde)
         ratio = sigmas[1] / sigmas[0] if len(sigmas) > 1 else 1.0
-        denoise = plane_denoiser(model, sde, self.directions, self.sequential, ratio, self.precision)
+        denoise = plane_denoiser(model, sde, self.directions, self.sequential, ratio, self.precision,
+                                 alternate=self.combine == "alternate")
         weight = None if self.dc_weight >= 1 else self.dc_weight
         tv = TemporalSparsity("temporal-tv")  # its dual is warm-started from one step's prox to the next
 
