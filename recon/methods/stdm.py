@@ -58,9 +58,6 @@ class DiffusionMethod(Method):
     eta: float = param(1.0, "x0-dc/heun: share of fresh noise when re-noising (0 = deterministic)", min=0.0, max=1.0)
     corrector_snr: float = param(0.0, "predictor: Langevin corrector step per level at this SNR (0 = none)",
                                  min=0.0, max=1.0)
-    combine: str = param("average", "two directions: 'average' both networks' estimates every step, or 'alternate' "
-                                     "one direction per step (half the network time per step)",
-                         choices=COMBINES)
     samples: int = param(1, "independent posterior samples (> 1 gives an uncertainty map)", min=1, max=64)
     seed: int = param(0, "random seed")
     preview_every: int = param(1, "yield an iterate every this many steps", min=1, max=1000)
@@ -74,6 +71,10 @@ class DiffusionMethod(Method):
     plane_kinds: ClassVar[tuple[str, ...]] = ("both", "yt", "xt")
 
     step_name = "sampling step"
+
+    def alternates(self) -> bool:
+        """Whether the directions take turns, one per step, instead of all denoising every step."""
+        return False
 
     def map_names(self) -> tuple[str, ...]:
         """The maps the final iterate's extras carry."""
@@ -118,7 +119,7 @@ class DiffusionMethod(Method):
         sigmas = self.schedule(sde)
         ratio = sigmas[1] / sigmas[0] if len(sigmas) > 1 else 1.0
         denoise = plane_denoiser(model, sde, self.directions, self.sequential, ratio, self.precision,
-                                 alternate=self.combine == "alternate")
+                                 alternate=self.alternates())
         weight = None if self.dc_weight >= 1 else self.dc_weight
         tv = TemporalSparsity("temporal-tv")  # its dual is warm-started from one step's prox to the next
 
@@ -169,6 +170,13 @@ class DualSTDM(DiffusionMethod):
     name = "dstdm"
     summary = "dSTDM: y-t and x-t diffusion steps in parallel, averaged, then data consistency."
     directions = ("yt", "xt")
+
+    combine: str = param("average", "'average' the y-t and x-t estimates every step, or 'alternate': one direction "
+                                    "per step, taking turns (half the network time per step)",
+                         choices=COMBINES)
+
+    def alternates(self) -> bool:
+        return self.combine == "alternate"
 
 
 @register
