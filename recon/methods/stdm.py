@@ -1,13 +1,14 @@
 """Spatiotemporal diffusion reconstruction (Wang et al., IEEE TCI 2025) and the spatial baseline.
 
-`dstdm`     parallel dual: from the same state, a y-t and an x-t step, averaged, then data consistency.
+`dstdm`     dual: y-t and x-t steps taking turns, each followed by data consistency (`combine=alternate`, default),
+            or from the same state a y-t and an x-t step, averaged, then data consistency (`combine=average`).
 `dstdm-seq` sequential dual: y-t step, then x-t step on its result, then data consistency.
 `stdm`      y-t only.
 `spatial`   x-y frames only (the baseline the paper argues against).
 
 Samplers come from recon.diffusion.samplers ("x0-dc" default, "heun", and the paper's "predictor"); each
-yield is the data-consistent clean estimate, one batched network pass per direction per level. The parallel
-variant averages the directions' denoised estimates (one noise draw per step, so the step has the variance the
+yield is the data-consistent clean estimate, one batched network pass per direction per level (alternating: one
+per level). The averaging variant averages the directions' denoised estimates (one noise draw per step, so the step has the variance the
 SDE asks for; the paper averaged two noisy steps, which halves it). The sequential variant tells each network the
 noise level its input really has. With `samples` K > 1, K independent posterior samples give the mean
 image and a pixel-wise standard deviation of the magnitude (`extras["uncertainty"]`). The final iterate always
@@ -168,11 +169,16 @@ class DiffusionMethod(Method):
 @dataclass
 class DualSTDM(DiffusionMethod):
     name = "dstdm"
-    summary = "dSTDM: y-t and x-t diffusion steps in parallel, averaged, then data consistency."
+    summary = "dSTDM: y-t and x-t diffusion steps taking turns (or averaged), each followed by data consistency."
     directions = ("yt", "xt")
 
-    combine: str = param("average", "'average' the y-t and x-t estimates every step, or 'alternate': one direction "
-                                    "per step, taking turns (half the network time per step)",
+    # Tuning set (benchmarks/results/tuning_alternate_notes.md): alternating at 40 steps = averaging at 40 to
+    # +-0.03 dB in 0.55x the time; alternating at 80, about averaging's time at 40, +0.40 dB mean (9 of 10 cases).
+    steps: int = param(80, "noise levels visited (one network pass per level when alternating, one per direction "
+                           "when averaging; heun: twice)", min=1, max=1000)
+    combine: str = param("alternate", "'alternate': one direction per step, y-t and x-t taking turns; 'average': "
+                                      "both directions every step, their estimates averaged (twice the network time "
+                                      "per step)",
                          choices=COMBINES)
 
     def alternates(self) -> bool:
