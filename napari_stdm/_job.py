@@ -93,14 +93,18 @@ class RunJob:
 
     def parameter_texts(self) -> list[str]:
         """The iteration count first ("40 steps"), then every parameter that differs from its default."""
-        counts, others = [], []
+        counts = [f"{self.params.get(f.name, f.default)} {f.name}" for f in fields(methods.get(self.method_name))
+                  if f.name in COUNT_PARAMETERS]
+        return counts + self.changed_parameter_texts()
+
+    def changed_parameter_texts(self) -> list[str]:
+        """Every parameter other than the iteration count that differs from its default ("combine average")."""
+        texts = []
         for f in fields(methods.get(self.method_name)):
             value = self.params.get(f.name, f.default)
-            if f.name in COUNT_PARAMETERS:
-                counts.append(f"{value} {f.name}")
-            elif f.name not in UNNAMED_PARAMETERS and (f.default is MISSING or value != f.default):
-                others.append(f"{f.name.replace('_', ' ')} {number_text(value)}")
-        return counts + others
+            if f.name not in (*COUNT_PARAMETERS, *UNNAMED_PARAMETERS) and (f.default is MISSING or value != f.default):
+                texts.append(f"{f.name.replace('_', ' ')} {number_text(value)}")
+        return texts
 
     def name(self) -> str:
         """data · method · mask and effective acceleration · key parameters, e.g.

@@ -106,4 +106,5 @@ class SweepActions:
         count = str(result.job.params.get(name, result.total)) if name else str(result.total)
         if result.partial:
             count = f"{result.step}/{count} (cancelled)"
-        self.table.add(result.job.method_name, count, result.run.metrics, result.run.seconds, result.name)
+        method = " · ".join([result.job.method_name, *result.job.changed_parameter_texts()])  # runs tell apart
+        self.table.add(method, count, result.run.metrics, result.run.seconds, result.name)
