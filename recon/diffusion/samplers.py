@@ -116,12 +116,13 @@ def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, st
         return from_planes(network_denoise(model, sde, to_planes(x, direction), sigma, precision=precision),
                            direction)
 
-    calls = [0]
+    calls = 0
 
     def denoise(x: torch.Tensor, sigma: float) -> torch.Tensor:
+        nonlocal calls
         if alternate:
-            calls[0] += 1
-            return one(x, sigma, directions[(calls[0] - 1) % len(directions)])
+            calls += 1
+            return one(x, sigma, directions[(calls - 1) % len(directions)])
         if not sequential or len(directions) == 1:
             return torch.stack([one(x, sigma, d) for d in directions]).mean(dim=0)
         levels = [sigma * step_ratio ** (k / len(directions)) for k in range(len(directions))]

@@ -8,11 +8,12 @@
 
 Samplers come from recon.diffusion.samplers ("x0-dc" default, "heun", and the paper's "predictor"); each
 yield is the data-consistent clean estimate, one batched network pass per direction per level (alternating: one
-per level). The averaging variant averages the directions' denoised estimates (one noise draw per step, so the step has the variance the
-SDE asks for; the paper averaged two noisy steps, which halves it). The sequential variant tells each network the
-noise level its input really has. With `samples` K > 1, K independent posterior samples give the mean
-image and a pixel-wise standard deviation of the magnitude (`extras["uncertainty"]`). The final iterate always
-carries `extras["prior_map"]` (recon.prior_map): how much of each pixel comes from unmeasured k-space.
+per level). The averaging variant averages the directions' denoised estimates (one noise draw per step, so the
+step has the variance the SDE asks for; the paper averaged two noisy steps, which halves it). The sequential
+variant tells each network the noise level its input really has. With `samples` K > 1, K independent posterior
+samples give the mean image and a pixel-wise standard deviation of the magnitude (`extras["uncertainty"]`). The
+final iterate always carries `extras["prior_map"]` (recon.prior_map): how much of each pixel comes from
+unmeasured k-space.
 """
 
 from __future__ import annotations

@@ -238,7 +238,7 @@ def test_steps_sweep_runs_each_count_as_a_labelled_layer_with_a_table_row(qtbot,
     qtbot.waitUntil(lambda: widget.table.rowCount() == 2, timeout=120_000)
     wait_idle(qtbot, widget)
     rows = widget.table.rows()
-    assert [r[:2] for r in rows] == [["lps · tolerance 0", "2"], ["lps · tolerance 0", "5"]]  # changed parameters named
+    assert [r[:2] for r in rows] == [["lps · tolerance 0", "2"], ["lps · tolerance 0", "5"]]  # changed ones named
     assert all(float(r[2]) > 10 and 0 < float(r[3]) <= 1 and float(r[4]) >= 0 for r in rows)
     assert float(rows[1][2]) > float(rows[0][2])  # more iterations, better here
     names = [layer.name for layer in widget.viewer.layers]
