@@ -90,8 +90,8 @@ weights-focus-spatial: setup
 	cp data/focus/spatial_xy.loss.png benchmarks/results/focus_spatial_xy.loss.png
 
 # A second fine-tuning stage of both shipped image priors (y-t/x-t and x-y side by side, one thread each, same
-# data and wall clock): from the weights shipped at commit ff06195, 3/4 of each batch at sigma <= 0.1 (the level the L+S start
-# begins at), another data order (seed 1). A run continues from data/refocus/*.state.pt when one is there.
+# data and wall clock): from the weights shipped at commit ff06195, 3/4 of each batch at sigma <= 0.1 (the level
+# the L+S start begins at), another data order (seed 1). A run continues from data/refocus/*.state.pt when one is there.
 REFOCUS_MINUTES ?= 65
 REFOCUS_FLAGS = --data data/train:1 --data $(SUNNYBROOK):2 --skip-slices $(TUNING_SLICES) --preset small --steps 50000 \
 	--lr 3e-4 --warmup 100 --sigma-focus 0.1 --max-minutes $(REFOCUS_MINUTES) --threads 1 --seed 1 --quiet
