@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from recon.diffusion.samplers import SAMPLERS, corrector_step, plane_denoiser, sample
+from recon.diffusion.samplers import SAMPLERS, SYMMETRIES, corrector_step, plane_denoiser, sample, symmetrised
 
 
 def oracle(truth):
@@ -65,3 +65,29 @@ def test_alternating_denoiser_runs_one_direction_per_call_taking_turns():
     for _ in range(3):
         assert torch.allclose(denoise(x, 1.0), 0.5 * x)
     assert sde.batches == [6, 4, 6]  # y-t planes (one per x), then x-t (one per y), then y-t again
+
+
+@pytest.mark.parametrize("symmetry", SYMMETRIES)
+def test_symmetrised_denoiser_undoes_its_transform(symmetry):
+    x = torch.randn(5, 4, 6, dtype=torch.complex64, generator=torch.Generator().manual_seed(2))
+    halve = symmetrised(lambda y, sigma: 0.5 * y, symmetry, torch.Generator().manual_seed(0))
+    assert torch.equal(halve(x, 1.0), 0.5 * x)  # an equivariant denoiser is unchanged, pixel for pixel
+
+
+def test_symmetrised_denoiser_moves_the_networks_edges_from_call_to_call():
+    def drop_first_frame(y, sigma):  # a denoiser with an edge: it loses the first frame it is given
+        out = y.clone()
+        out[0] = 0
+        return out
+
+    x = torch.ones(8, 3, 3, dtype=torch.complex64)
+    plain = symmetrised(drop_first_frame, "none", torch.Generator())
+    assert all(plain(x, 1.0)[0].abs().sum() == 0 for _ in range(4))
+    rolled = symmetrised(drop_first_frame, "roll", torch.Generator().manual_seed(0))
+    lost = [int((rolled(x, 1.0).abs().sum(dim=(1, 2)) == 0).nonzero()) for _ in range(12)]
+    assert len(set(lost)) > 3  # one frame lost per call, not always the same one
+
+
+def test_unknown_symmetry_is_refused():
+    with pytest.raises(ValueError):
+        symmetrised(lambda y, sigma: y, "rotate", torch.Generator())
