@@ -63,8 +63,8 @@ class DiffusionMethod(Method):
     # Tuning set (benchmarks/results/tuning_symmetry_notes.md): 'roll-flip' +0.14 / +0.27 dB mean at R_eff 8 / 12,
     # 9 of 10 cases better; 'roll' alone +0.07 at R_eff 8.
     symmetry: str = param("roll-flip", "a random symmetry of the cine at every network call, undone after it: 'roll' "
-                                  "(circular shift in time), 'roll-flip' (also time reversal and flips); moves the "
-                                  "networks' edges and errors from step to step at no extra cost",
+                                  "(circular shift in time), 'roll-flip' (also time reversal and flips), 'none'; moves "
+                                  "the networks' edges and errors from step to step at no extra cost",
                           choices=SYMMETRIES)
     samples: int = param(1, "independent posterior samples (> 1 gives an uncertainty map)", min=1, max=64)
     seed: int = param(0, "random seed")
