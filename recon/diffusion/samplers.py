@@ -83,9 +83,7 @@ def sample(sampler: str, denoise: Denoise, consistent: Consistent, x: torch.Tens
         x = renoise(clean, direction, sigma_next, eta, generator)
 
 
-SYMMETRIES = ("none", "roll", "roll-flip", "roll-flip-shift")
-SPATIAL_SHIFT = 8  # roll-flip-shift: circular shifts in y and x below this many pixels (twice the networks'
-                   # down-sampling factor), small enough that little anatomy wraps around the field of view
+SYMMETRIES = ("none", "roll", "roll-flip")
 
 
 def symmetrised(denoise: Denoise, symmetry: str, generator: torch.Generator) -> Denoise:
@@ -102,15 +100,13 @@ def symmetrised(denoise: Denoise, symmetry: str, generator: torch.Generator) -> 
         raise ValueError(f"symmetry {symmetry!r} not in {SYMMETRIES}")
 
     def transformed(x: torch.Tensor, sigma: float) -> torch.Tensor:
-        shifts = [int(torch.randint(x.shape[0], (1,), generator=generator)), 0, 0]
+        shift = int(torch.randint(x.shape[0], (1,), generator=generator))
         flips = [] if symmetry == "roll" else [d for d in (0, 1, 2) if torch.rand(1, generator=generator) < 0.5]
-        if symmetry == "roll-flip-shift":
-            shifts[1:] = [int(v) for v in torch.randint(SPATIAL_SHIFT, (2,), generator=generator)]
-        y = x.roll(shifts, (0, 1, 2))
+        y = x.roll(shift, 0)
         y = y.flip(flips) if flips else y
         out = denoise(y, sigma)
         out = out.flip(flips) if flips else out
-        return out.roll([-v for v in shifts], (0, 1, 2))
+        return out.roll(-shift, 0)
 
     return transformed
 
