@@ -33,8 +33,9 @@ def sunnybrook_slice(index: int, seed: int, path: Path = SUNNYBROOK):
 SOURCES = ("real", "heldout")
 
 
-def cases(which: str, count: int, sources: tuple[str, ...] = SOURCES):
-    """(name, CineData, mask seed) for the first `count` cases of each chosen source ('real', 'heldout') in the set."""
+def cases(which: str, count: int, sources: tuple[str, ...] = SOURCES, heldout_seeds: tuple[int, ...] = ()):
+    """(name, CineData, mask seed) for the first `count` cases of each chosen source ('real', 'heldout') in the set;
+    `heldout_seeds`: these phantoms of the set instead of its first `count` (e.g. the low-SNR ones)."""
     if which not in ("report", "tuning"):
         raise ValueError(f"case set {which!r}: use 'report' or 'tuning'")
     if "real" in sources and which == "report":
@@ -45,5 +46,8 @@ def cases(which: str, count: int, sources: tuple[str, ...] = SOURCES):
             yield f"sunnybrook-{index}", sunnybrook_slice(index, seed=i), i
     if "heldout" in sources:
         seeds = HELDOUT_REPORT_SEEDS if which == "report" else HELDOUT_TUNING_SEEDS
-        for seed in list(seeds)[:count]:
+        outside = [s for s in heldout_seeds if s not in seeds]
+        if outside:
+            raise ValueError(f"phantom seeds {outside} are not in the {which} set ({seeds.start}-{seeds.stop - 1})")
+        for seed in list(heldout_seeds) or list(seeds)[:count]:
             yield f"heldout-{seed}", simulate_heldout(seed), seed

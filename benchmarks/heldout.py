@@ -109,7 +109,7 @@ def benchmark(args, path: Path) -> None:
     extra = dict(kv.split("=", 1) for kv in args.params)
     extra = {k: float(v) if v.replace(".", "", 1).isdigit() else v for k, v in extra.items()}
     extra = {k: int(v) if isinstance(v, float) and k in ("steps", "samples") else v for k, v in extra.items()}
-    for case, cine, seed in cases(args.set, args.count, tuple(args.sources)):
+    for case, cine, seed in cases(args.set, args.count, tuple(args.sources), tuple(args.seeds)):
         for kind, target, labels in grid(args):
             mask = kind if args.acs == ACS else f"{kind} ACS {args.acs}"
             todo = [r for r in labels if (case, mask, f"{target:g}", tagged(r, args.params)) not in done]
@@ -166,6 +166,8 @@ def main(argv=None) -> int:
     parser.add_argument("--count", type=int, default=3, help="cases per source")
     parser.add_argument("--sources", nargs="+", choices=SOURCES, default=list(SOURCES),
                         help="real: GIRAF (report) / Sunnybrook tuning slices (tuning); heldout: held-out phantoms")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[], help="held-out phantoms of the set by seed "
+                        "(instead of the first --count)")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), help=f"rows: {', '.join(ROWS)} or a method name")
     parser.add_argument("--params", nargs="*", default=[], help="extra method parameters KEY=VALUE for every row")
     parser.add_argument("--accels", nargs="+", type=float, default=[4, 8, 12], help="target effective accelerations")

@@ -52,6 +52,37 @@ def test_hard_data_consistency_keeps_measured_samples_single_coil():
     assert torch.allclose(op.forward(half), 0.5 * measured, atol=1e-5)
 
 
+@pytest.mark.parametrize("n", [32, 33])  # the modulated (even) and the shifted (odd) path
+def test_noise_aware_data_consistency_keeps_strong_samples_and_leaves_weak_ones_to_the_estimate(n):
+    op = CineOperator(torch.ones(2, n, n, dtype=torch.bool), torch.ones(1, n, n, dtype=torch.complex64))
+    estimate = random_complex((2, n, n), 7)
+    coil_k = fft2c(estimate)[:, None]
+    strong = coil_k.abs() > 1.0
+    measured = coil_k + 0.3 * random_complex(coil_k.shape, 8)
+    out = op.forward(op.data_consistency(estimate, measured, noise_var=1e-2))
+    gain = (out - coil_k) / (measured - coil_k)  # the share of each measured-minus-estimated sample taken
+    power = coil_k.abs().square()
+    assert torch.allclose(gain, (power / (power + 1e-2)).to(gain.dtype), atol=1e-3)
+    assert gain.real[strong].min() > 0.99
+    faint = op.forward(op.data_consistency(estimate * 1e-3, measured, noise_var=1e2))
+    assert (faint - coil_k * 1e-3).abs().max() < 1e-3  # signal far below the noise: the estimate stays
+
+
+def test_noise_variance_is_estimated_from_repeated_samples_where_static_signal_cancels():
+    from recon.noise import kspace_noise_variance
+
+    g = torch.Generator().manual_seed(9)
+    static = 0.5 * random_complex((1, 2, 64, 64), 10).expand(4, -1, -1, -1)  # edges as strong as the noise
+    noise = 0.2 * torch.complex(torch.randn(static.shape, generator=g), torch.randn(static.shape, generator=g))
+    mask = torch.rand(4, 64, 64, generator=g) < 0.5
+    measured = (static + noise) * mask[:, None]
+    assert kspace_noise_variance(measured, mask) == pytest.approx(2 * 0.2 ** 2, rel=0.1)
+    once = kspace_noise_variance(measured[:1], mask[:1])  # one frame: no repeats, |k|^2 itself, signal included
+    assert once > 1.5 * 2 * 0.2 ** 2
+    with pytest.raises(ValueError, match="outer k-space"):
+        kspace_noise_variance(measured, torch.zeros(4, 64, 64, dtype=torch.bool))
+
+
 def test_espirit_combination_of_fully_sampled_data_matches_reference(small_cine):
     problem = make_problem(small_cine)  # fully sampled: the adjoint is the SENSE combination
     image = np.abs(problem.to_output(problem.zero_filled()))

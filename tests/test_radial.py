@@ -205,6 +205,11 @@ def test_dstdm_runs_on_radial(problem, cine, tiny_model):
     assert "prior_map" in result.extras
 
 
+def test_noise_aware_data_consistency_refuses_radial(problem, tiny_model):
+    with pytest.raises(MethodError, match="dc_noise needs Cartesian"):
+        reconstruct(problem, methods.create("dstdm", model=str(tiny_model), steps=2, dc_noise=1.0))
+
+
 def test_gldm_refuses_radial(problem):
     with pytest.raises(MethodError, match="radial"):
         reconstruct(problem, methods.create("gldm"))

@@ -72,6 +72,23 @@ def test_weighted_dc_runs_on_multicoil_data(small_cine, tiny_model):
     assert it.image.shape == (8, 64, 64) and np.isfinite(it.image).all()
 
 
+def test_noise_aware_dc_fits_the_data_less_closely_than_replacement(small_cine, tiny_model):
+    measured, _ = undersample(small_cine, "vista", 8, 20, seed=0)
+    measured.reference = None
+    problem = problem_for(measured)
+
+    def run(**params):
+        return methods.create("dstdm", model=str(tiny_model), steps=3, **params).run(problem)
+
+    hard, soft = run(dc_noise=0), run(dc_noise=100)
+    assert soft.image.shape == hard.image.shape and np.isfinite(soft.image).all()
+    assert soft.extras["residual"] > 1.5 * hard.extras["residual"]
+    assert np.array_equal(run(dc_noise=100, dc_noise_last=3).image, soft.image)  # the last 3 of 3 steps = every step
+    last = run(dc_noise=100, dc_noise_last=1)
+    assert not np.array_equal(last.image, soft.image)
+    assert 1.1 * hard.extras["residual"] < last.extras["residual"] < soft.extras["residual"]  # only the last is soft
+
+
 def test_paper_predictor_sampler_also_keeps_measured_samples(single_coil_problem, tiny_model):
     p = single_coil_problem
     result = methods.create("dstdm", model=str(tiny_model), steps=3, sampler="predictor").run(p)

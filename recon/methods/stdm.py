@@ -27,6 +27,8 @@ from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_
 from ..diffusion.precision import PRECISIONS
 from ..diffusion.samplers import SAMPLERS, SYMMETRIES, complex_noise, plane_denoiser, sample, symmetrised
 from ..errors import MethodError
+from ..noise import kspace_noise_variance
+from ..physics import CineOperator
 from ..prior_map import prior_map
 from . import check, register
 from .base import Iterate, Method, announce, param
@@ -51,6 +53,12 @@ class DiffusionMethod(Method):
     sigma_start: float = param(0.1, "starting noise level when starting from an image", min=0.01, max=1000.0)
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
                              min=0.0, max=1.0)
+    dc_noise: float = param(0.0, "noise-aware data consistency: each measured sample is blended with the "
+                                 "estimate's by the Wiener gain |k|^2 / (|k|^2 + c s^2), s^2 the data's noise "
+                                 "variance (recon.noise), c this value; 0 = off (hard replacement; Cartesian only)",
+                            min=0.0, max=100.0)
+    dc_noise_last: int = param(0, "dc_noise only in the last this many steps, hard replacement before (x0-dc / heun: "
+                                  "one data consistency per step); 0 = every step", min=0, max=1000)
     tv_lambda: float = param(0.0, "temporal TV on each data-consistent estimate (a prox step of this weight, as "
                                   "DiffusionMBIR adds TV along the axis its 2D prior does not see); 0 = off",
                              min=0.0, max=1.0)
@@ -121,6 +129,11 @@ class DiffusionMethod(Method):
     def schedule(self, sde) -> list[float]:
         return sde.schedule(self.steps, None if self.init == "noise" else self.sigma_start).tolist()
 
+    def noise_variance(self, problem) -> float:
+        if not isinstance(problem.op, CineOperator):
+            raise MethodError(f"{self.name}: dc_noise needs Cartesian k-space, not radial; set dc_noise 0 for radial data.")
+        return kspace_noise_variance(problem.kspace, problem.mask)
+
     def sample(self, problem, model, sde, index: int):
         """Generator of (step, image) for one posterior sample."""
         generator = torch.Generator().manual_seed(self.seed * 1009 + index)
@@ -130,10 +143,16 @@ class DiffusionMethod(Method):
                                  alternate=self.alternates())
         denoise = symmetrised(denoise, self.symmetry, torch.Generator().manual_seed(self.seed * 1013 + index + 1))
         weight = None if self.dc_weight >= 1 else self.dc_weight
+        dc = {"noise_var": self.dc_noise * self.noise_variance(problem)} if self.dc_noise > 0 else {}
         tv = TemporalSparsity("temporal-tv")  # its dual is warm-started from one step's prox to the next
 
+        calls = 0  # x0-dc and heun: one data consistency per step
+
         def consistent(x: torch.Tensor) -> torch.Tensor:
-            x = problem.op.data_consistency(x, problem.kspace, weight)
+            nonlocal calls
+            calls += 1
+            late = not self.dc_noise_last or calls > self.steps - self.dc_noise_last
+            x = problem.op.data_consistency(x, problem.kspace, weight, **(dc if late else {}))
             return tv.prox(x, self.tv_lambda) if self.tv_lambda > 0 else x
 
         x = self.start(problem, sde, sigmas[0], generator)

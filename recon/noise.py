@@ -1,0 +1,38 @@
+"""The measurement noise of Cartesian k-space, estimated from the data alone.
+
+Two successive acquisitions of the same k-space location differ by the noise of both (variance 2 s^2) plus what
+moved in between. In the outermost readout (kx) columns the moving heart contributes little, and the static
+anatomy, whose sharp edges fill those columns with signal as strong as the noise, cancels; the magnitude of k-space
+there would overestimate s^2 up to 3x on sharp-edged phantoms (measured on the held-out phantom family).
+|difference|^2 of white complex noise is exponential with median 2 s^2 ln 2; the median keeps the few moving edges
+from dominating. Where no location is measured twice (few frames, no ACS block), |k|^2 itself in those columns is
+used (median s^2 ln 2): high rather than low."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+OUTER_SHARE = 0.1  # the outermost tenth of kx on each side
+
+
+def kspace_noise_variance(kspace: torch.Tensor, mask: torch.Tensor) -> float:
+    """Per-sample complex noise variance of (frames, coils, ky, kx) k-space measured on the (frames, ky, kx) mask."""
+    nx = kspace.shape[-1]
+    band = max(1, int(round(OUTER_SHARE * nx)))
+    columns = torch.cat([torch.arange(band), torch.arange(nx - band, nx)])
+    sampled, values = mask[..., columns], kspace[..., columns]  # (frames, ky, b), (frames, coils, ky, b)
+    frames = torch.arange(mask.shape[0]).reshape(-1, 1, 1)
+    latest = torch.where(sampled, frames, -1).cummax(dim=0).values  # the last frame up to t that sampled a location
+    previous = latest[:-1]  # ... before frame t (t >= 1)
+    pairs = sampled[1:] & (previous >= 0)
+    if not bool(pairs.any()):
+        power = values.permute(0, 2, 3, 1)[sampled]
+        if power.numel() == 0:
+            raise ValueError("no measured samples in the outer k-space columns to estimate the noise from")
+        return float((power.real.square() + power.imag.square()).median()) / math.log(2)
+    earlier = values.gather(0, previous.clamp_min(0)[:, None].expand(-1, values.shape[1], -1, -1))
+    difference = (values[1:] - earlier).permute(0, 2, 3, 1)[pairs]  # (pairs, coils)
+    power = difference.real.square() + difference.imag.square()
+    return float(power.median()) / (2 * math.log(2))
