@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 OUTER_SHARE = 0.1  # the outermost tenth of kx on each side
 
@@ -36,3 +37,25 @@ def kspace_noise_variance(kspace: torch.Tensor, mask: torch.Tensor) -> float:
     difference = (values[1:] - earlier).permute(0, 2, 3, 1)[pairs]  # (pairs, coils)
     power = difference.real.square() + difference.imag.square()
     return float(power.median()) / (2 * math.log(2))
+
+
+READOUT_WINDOW = 9  # kx samples averaged for the data's own power spectrum
+
+
+class WienerGain:
+    """The share of each measured sample a noise-aware data-consistency step takes: P / (P + c s^2).
+
+    P is the signal power at that sample: the larger of the estimate's own (|k|^2 of its coil k-space) and the
+    data's (|y|^2 averaged over READOUT_WINDOW neighbours along kx, less s^2). The data's term keeps measured detail
+    the prior has smoothed away wherever it stands above the noise; where neither does, the estimate's value stays."""
+
+    def __init__(self, kspace: torch.Tensor, mask: torch.Tensor, strength: float = 1.0):
+        noise = kspace_noise_variance(kspace, mask)
+        power = (kspace.real.square() + kspace.imag.square()).reshape(-1, 1, kspace.shape[-1])
+        local = F.avg_pool1d(power, READOUT_WINDOW, stride=1, padding=READOUT_WINDOW // 2, count_include_pad=False)
+        self.data_power = (local.reshape(kspace.shape) - noise).clamp_min(0)
+        self.noise = strength * noise
+
+    def __call__(self, coil_k: torch.Tensor) -> torch.Tensor:
+        power = torch.maximum(coil_k.real.square() + coil_k.imag.square(), self.data_power)
+        return power / (power + self.noise)

@@ -52,14 +52,6 @@ def frame_dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.conj() * b).real.sum(dim=(-2, -1), keepdim=True)
 
 
-def wiener(coil_k: torch.Tensor, weight: float, noise_var: float | None) -> torch.Tensor | float:
-    """The share of the measured-minus-estimated k-space a data-consistency step takes (see data_consistency)."""
-    if not noise_var:
-        return weight
-    power = coil_k.real.square() + coil_k.imag.square()
-    return weight * power / (power + noise_var)
-
-
 class CineOperator:
     """The sampling operator A and its adjoint for one cine. ||A|| <= 1 when sum |S|^2 <= 1."""
 
@@ -93,21 +85,21 @@ class CineOperator:
         return self.adjoint(misfit), norm(misfit)
 
     def data_consistency(self, x: torch.Tensor, kspace: torch.Tensor, weight: float | None = None,
-                         noise_var: float | None = None) -> torch.Tensor:
+                         gain=None) -> torch.Tensor:
         """Project x onto the measured data.
 
         weight None: hard replacement of measured samples in each coil image (exact at sampled locations).
         weight w in (0, 1]: k <- k + w * M (y - k), the soft version for noisy data (w = 1 is hard).
-        noise_var s^2: each measured sample is blended by the Wiener gain |k|^2 / (|k|^2 + s^2) of x's own coil
-        k-space k: kept where x's signal is well above the noise, left to x where it is not (times w if given).
+        gain: a function of x's coil k-space giving the share each measured sample takes, in [0, 1], times w
+        (recon.noise.WienerGain: noise-aware data consistency).
         """
         w = 1.0 if weight is None else float(weight)
         if self.modulated:  # in the modulated k-space: y moves there, the coil k-space never leaves it
             coil_k = torch.fft.fft2(self.coil_weights[None] * x[:, None], dim=_AXES, norm="ortho")
-            coil_k = coil_k + wiener(coil_k, w, noise_var) * self.mask * (self.outer * kspace - coil_k)
+            coil_k = coil_k + (w if gain is None else w * gain(coil_k)) * self.mask * (self.outer * kspace - coil_k)
             return (self.coil_weights.conj()[None] * torch.fft.ifft2(coil_k, dim=_AXES, norm="ortho")).sum(dim=1)
         coil_k = fft2c(self.sens[None] * x[:, None])
-        coil_k = coil_k + wiener(coil_k, w, noise_var) * self.mask * (kspace - coil_k)
+        coil_k = coil_k + (w if gain is None else w * gain(coil_k)) * self.mask * (kspace - coil_k)
         return (self.sens.conj()[None] * ifft2c(coil_k)).sum(dim=1)
 
     def residual(self, x: torch.Tensor, kspace: torch.Tensor) -> float:

@@ -53,19 +53,34 @@ def test_hard_data_consistency_keeps_measured_samples_single_coil():
 
 
 @pytest.mark.parametrize("n", [32, 33])  # the modulated (even) and the shifted (odd) path
-def test_noise_aware_data_consistency_keeps_strong_samples_and_leaves_weak_ones_to_the_estimate(n):
-    op = CineOperator(torch.ones(2, n, n, dtype=torch.bool), torch.ones(1, n, n, dtype=torch.complex64))
+def test_data_consistency_takes_the_share_of_each_sample_its_gain_gives(n):
+    op = CineOperator(torch.rand(2, n, n) < 0.5, torch.ones(1, n, n, dtype=torch.complex64))
     estimate = random_complex((2, n, n), 7)
     coil_k = fft2c(estimate)[:, None]
-    strong = coil_k.abs() > 1.0
-    measured = coil_k + 0.3 * random_complex(coil_k.shape, 8)
-    out = op.forward(op.data_consistency(estimate, measured, noise_var=1e-2))
-    gain = (out - coil_k) / (measured - coil_k)  # the share of each measured-minus-estimated sample taken
-    power = coil_k.abs().square()
-    assert torch.allclose(gain, (power / (power + 1e-2)).to(gain.dtype), atol=1e-3)
-    assert gain.real[strong].min() > 0.99
-    faint = op.forward(op.data_consistency(estimate * 1e-3, measured, noise_var=1e2))
-    assert (faint - coil_k * 1e-3).abs().max() < 1e-3  # signal far below the noise: the estimate stays
+    measured = op.forward(random_complex((2, n, n), 8))
+    share = torch.rand(coil_k.shape, generator=torch.Generator().manual_seed(1))
+    seen = []
+    out = op.forward(op.data_consistency(estimate, measured, gain=lambda k: seen.append(k.abs()) or share))
+    assert torch.allclose(seen[0], coil_k.abs(), atol=1e-4)  # the gain is a function of x's coil k-space
+    sampled = op.mask.expand_as(out).real > 0
+    expected = coil_k + share * (measured - coil_k)
+    assert torch.allclose(out[sampled], expected[sampled], atol=1e-4)
+
+
+def test_wiener_gain_keeps_data_above_the_noise_and_the_estimate_below_it():
+    from recon.noise import WienerGain
+
+    g = torch.Generator().manual_seed(3)
+    shape = (6, 2, 32, 64)
+    noise = 0.1 * torch.complex(torch.randn(shape, generator=g), torch.randn(shape, generator=g))
+    signal = torch.zeros(shape, dtype=torch.complex64)
+    signal[..., 16:48] = 5.0  # strong data in the middle columns, the prior knows nothing of it (estimate 0)
+    mask = torch.ones(6, 32, 64, dtype=torch.bool)
+    gain = WienerGain(signal + noise, mask)(torch.zeros(shape, dtype=torch.complex64))
+    assert gain[..., 24:40].min() > 0.99  # measured detail the estimate lacks is kept
+    assert gain[..., :6].mean() < 0.2  # pure noise with nothing in the estimate: the estimate stays
+    assert WienerGain(signal + noise, mask, strength=4.0)(torch.zeros(shape, dtype=torch.complex64))[..., :6].mean() \
+        < gain[..., :6].mean()
 
 
 def test_noise_variance_is_estimated_from_repeated_samples_where_static_signal_cancels():

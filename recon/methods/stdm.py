@@ -27,7 +27,7 @@ from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_
 from ..diffusion.precision import PRECISIONS
 from ..diffusion.samplers import SAMPLERS, SYMMETRIES, complex_noise, plane_denoiser, sample, symmetrised
 from ..errors import MethodError
-from ..noise import kspace_noise_variance
+from ..noise import WienerGain
 from ..physics import CineOperator
 from ..prior_map import prior_map
 from . import check, register
@@ -54,8 +54,9 @@ class DiffusionMethod(Method):
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
                              min=0.0, max=1.0)
     dc_noise: float = param(0.0, "noise-aware data consistency: each measured sample is blended with the "
-                                 "estimate's by the Wiener gain |k|^2 / (|k|^2 + c s^2), s^2 the data's noise "
-                                 "variance (recon.noise), c this value; 0 = off (hard replacement; Cartesian only)",
+                                 "estimate's by the Wiener gain P / (P + c s^2), s^2 the data's noise variance, P the "
+                                 "signal power there (recon.noise.WienerGain), c this value; 0 = off (hard "
+                                 "replacement; Cartesian only)",
                             min=0.0, max=100.0)
     dc_noise_last: int = param(0, "dc_noise only in the last this many steps, hard replacement before (x0-dc / heun: "
                                   "one data consistency per step); 0 = every step", min=0, max=1000)
@@ -129,10 +130,10 @@ class DiffusionMethod(Method):
     def schedule(self, sde) -> list[float]:
         return sde.schedule(self.steps, None if self.init == "noise" else self.sigma_start).tolist()
 
-    def noise_variance(self, problem) -> float:
+    def wiener_gain(self, problem) -> WienerGain:
         if not isinstance(problem.op, CineOperator):
             raise MethodError(f"{self.name}: dc_noise needs Cartesian k-space, not radial; set dc_noise 0 for radial data.")
-        return kspace_noise_variance(problem.kspace, problem.mask)
+        return WienerGain(problem.kspace, problem.mask, self.dc_noise)
 
     def sample(self, problem, model, sde, index: int):
         """Generator of (step, image) for one posterior sample."""
@@ -143,7 +144,7 @@ class DiffusionMethod(Method):
                                  alternate=self.alternates())
         denoise = symmetrised(denoise, self.symmetry, torch.Generator().manual_seed(self.seed * 1013 + index + 1))
         weight = None if self.dc_weight >= 1 else self.dc_weight
-        dc = {"noise_var": self.dc_noise * self.noise_variance(problem)} if self.dc_noise > 0 else {}
+        dc = {"gain": self.wiener_gain(problem)} if self.dc_noise > 0 else {}
         tv = TemporalSparsity("temporal-tv")  # its dual is warm-started from one step's prox to the next
 
         calls = 0  # x0-dc and heun: one data consistency per step
