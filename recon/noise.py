@@ -39,23 +39,36 @@ def kspace_noise_variance(kspace: torch.Tensor, mask: torch.Tensor) -> float:
     return float(power.median()) / (2 * math.log(2))
 
 
-READOUT_WINDOW = 9  # kx samples averaged for the data's own power spectrum
+READOUT_WINDOW = 9  # kx samples averaged for local power estimates
+GAINS = ("error", "power")
+
+
+def local_power(k: torch.Tensor) -> torch.Tensor:
+    """|k|^2 averaged over READOUT_WINDOW neighbours along kx (every kx of a measured line is measured)."""
+    power = (k.real.square() + k.imag.square()).reshape(-1, 1, k.shape[-1])
+    local = F.avg_pool1d(power, READOUT_WINDOW, stride=1, padding=READOUT_WINDOW // 2, count_include_pad=False)
+    return local.reshape(k.shape)
 
 
 class WienerGain:
-    """The share of each measured sample a noise-aware data-consistency step takes: P / (P + c s^2).
+    """The share of each measured sample a noise-aware data-consistency step takes: E / (E + c s^2).
 
-    P is the signal power at that sample: the larger of the estimate's own (|k|^2 of its coil k-space) and the
-    data's (|y|^2 averaged over READOUT_WINDOW neighbours along kx, less s^2). The data's term keeps measured detail
-    the prior has smoothed away wherever it stands above the noise; where neither does, the estimate's value stays."""
+    'error': E is the estimate's own error there, as the data show it: |measured - estimated|^2 averaged over
+    READOUT_WINDOW neighbours along kx, less the s^2 that noise alone explains. Where the estimate disagrees with
+    the data by more than the noise, the data win; where by no more than the noise, the estimate stays (an
+    empirical Wiener / James-Stein shrinkage). 'power': E is the signal power instead (the larger of the
+    estimate's and the data's), which ignores how good the estimate is."""
 
-    def __init__(self, kspace: torch.Tensor, mask: torch.Tensor, strength: float = 1.0):
-        noise = kspace_noise_variance(kspace, mask)
-        power = (kspace.real.square() + kspace.imag.square()).reshape(-1, 1, kspace.shape[-1])
-        local = F.avg_pool1d(power, READOUT_WINDOW, stride=1, padding=READOUT_WINDOW // 2, count_include_pad=False)
-        self.data_power = (local.reshape(kspace.shape) - noise).clamp_min(0)
-        self.noise = strength * noise
+    def __init__(self, kspace: torch.Tensor, mask: torch.Tensor, strength: float = 1.0, kind: str = "power"):
+        if kind not in GAINS:
+            raise ValueError(f"gain {kind!r} not in {GAINS}")
+        self.kind, self.noise = kind, kspace_noise_variance(kspace, mask)
+        self.data_power = (local_power(kspace) - self.noise).clamp_min(0) if kind == "power" else None
+        self.scaled_noise = strength * self.noise
 
-    def __call__(self, coil_k: torch.Tensor) -> torch.Tensor:
-        power = torch.maximum(coil_k.real.square() + coil_k.imag.square(), self.data_power)
-        return power / (power + self.noise)
+    def __call__(self, coil_k: torch.Tensor, measured: torch.Tensor) -> torch.Tensor:
+        if self.kind == "error":
+            error = (local_power(measured - coil_k) - self.noise).clamp_min(0)
+        else:
+            error = torch.maximum(coil_k.real.square() + coil_k.imag.square(), self.data_power)
+        return error / (error + self.scaled_noise)

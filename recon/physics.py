@@ -90,17 +90,22 @@ class CineOperator:
 
         weight None: hard replacement of measured samples in each coil image (exact at sampled locations).
         weight w in (0, 1]: k <- k + w * M (y - k), the soft version for noisy data (w = 1 is hard).
-        gain: a function of x's coil k-space giving the share each measured sample takes, in [0, 1], times w
-        (recon.noise.WienerGain: noise-aware data consistency).
+        gain: a function of (x's coil k-space, the measured samples there) giving the share each measured sample
+        takes, in [0, 1], times w (recon.noise.WienerGain: noise-aware data consistency).
         """
         w = 1.0 if weight is None else float(weight)
         if self.modulated:  # in the modulated k-space: y moves there, the coil k-space never leaves it
             coil_k = torch.fft.fft2(self.coil_weights[None] * x[:, None], dim=_AXES, norm="ortho")
-            coil_k = coil_k + (w if gain is None else w * gain(coil_k)) * self.mask * (self.outer * kspace - coil_k)
+            measured = self.outer * kspace
+            coil_k = coil_k + self.share(coil_k, measured, w, gain) * self.mask * (measured - coil_k)
             return (self.coil_weights.conj()[None] * torch.fft.ifft2(coil_k, dim=_AXES, norm="ortho")).sum(dim=1)
         coil_k = fft2c(self.sens[None] * x[:, None])
-        coil_k = coil_k + (w if gain is None else w * gain(coil_k)) * self.mask * (kspace - coil_k)
+        coil_k = coil_k + self.share(coil_k, kspace, w, gain) * self.mask * (kspace - coil_k)
         return (self.sens.conj()[None] * ifft2c(coil_k)).sum(dim=1)
+
+    @staticmethod
+    def share(coil_k: torch.Tensor, measured: torch.Tensor, weight: float, gain) -> torch.Tensor | float:
+        return weight if gain is None else weight * gain(coil_k, measured)
 
     def residual(self, x: torch.Tensor, kspace: torch.Tensor) -> float:
         """Relative data mismatch ||A x - y|| / ||y||."""

@@ -60,27 +60,34 @@ def test_data_consistency_takes_the_share_of_each_sample_its_gain_gives(n):
     measured = op.forward(random_complex((2, n, n), 8))
     share = torch.rand(coil_k.shape, generator=torch.Generator().manual_seed(1))
     seen = []
-    out = op.forward(op.data_consistency(estimate, measured, gain=lambda k: seen.append(k.abs()) or share))
-    assert torch.allclose(seen[0], coil_k.abs(), atol=1e-4)  # the gain is a function of x's coil k-space
+    out = op.forward(op.data_consistency(estimate, measured, gain=lambda k, y: seen.append((k - y).abs()) or share))
     sampled = op.mask.expand_as(out).real > 0
+    assert torch.allclose(seen[0][sampled], (coil_k - measured).abs()[sampled], atol=1e-4)  # sees x and y, aligned
     expected = coil_k + share * (measured - coil_k)
     assert torch.allclose(out[sampled], expected[sampled], atol=1e-4)
 
 
-def test_wiener_gain_keeps_data_above_the_noise_and_the_estimate_below_it():
+def test_wiener_gain_trusts_the_data_only_where_the_estimate_is_off_by_more_than_the_noise():
     from recon.noise import WienerGain
 
     g = torch.Generator().manual_seed(3)
     shape = (6, 2, 32, 64)
     noise = 0.1 * torch.complex(torch.randn(shape, generator=g), torch.randn(shape, generator=g))
-    signal = torch.zeros(shape, dtype=torch.complex64)
-    signal[..., 16:48] = 5.0  # strong data in the middle columns, the prior knows nothing of it (estimate 0)
+    truth = torch.zeros(shape, dtype=torch.complex64)
+    truth[..., 16:48] = 5.0
+    estimate = truth.clone()
+    estimate[..., 16:32] = 0  # the estimate misses half of the signal; elsewhere it is right
     mask = torch.ones(6, 32, 64, dtype=torch.bool)
-    gain = WienerGain(signal + noise, mask)(torch.zeros(shape, dtype=torch.complex64))
-    assert gain[..., 24:40].min() > 0.99  # measured detail the estimate lacks is kept
-    assert gain[..., :6].mean() < 0.2  # pure noise with nothing in the estimate: the estimate stays
-    assert WienerGain(signal + noise, mask, strength=4.0)(torch.zeros(shape, dtype=torch.complex64))[..., :6].mean() \
-        < gain[..., :6].mean()
+    gain = WienerGain(truth + noise, mask, kind="error")(estimate, truth + noise)
+    assert gain[..., 20:28].min() > 0.99  # far off: the data win
+    assert gain[..., 36:44].mean() < 0.2  # right to within the noise: the estimate stays
+    stronger = WienerGain(truth + noise, mask, strength=4.0, kind="error")(estimate, truth + noise)
+    assert stronger[..., 36:44].mean() < gain[..., 36:44].mean()
+    power_gain = WienerGain(truth + noise, mask)(estimate, truth + noise)  # 'power', the default
+    assert power_gain[..., 36:44].min() > 0.99  # 'power' keeps strong data even where the estimate is right
+    assert power_gain[..., :6].mean() < 0.2
+    with pytest.raises(ValueError, match="gain"):
+        WienerGain(truth + noise, mask, kind="magic")
 
 
 def test_noise_variance_is_estimated_from_repeated_samples_where_static_signal_cancels():

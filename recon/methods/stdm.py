@@ -27,7 +27,7 @@ from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_
 from ..diffusion.precision import PRECISIONS
 from ..diffusion.samplers import SAMPLERS, SYMMETRIES, complex_noise, plane_denoiser, sample, symmetrised
 from ..errors import MethodError
-from ..noise import WienerGain
+from ..noise import GAINS, WienerGain
 from ..physics import CineOperator
 from ..prior_map import prior_map
 from . import check, register
@@ -60,6 +60,9 @@ class DiffusionMethod(Method):
                             min=0.0, max=100.0)
     dc_noise_last: int = param(0, "dc_noise only in the last this many steps, hard replacement before (x0-dc / heun: "
                                   "one data consistency per step); 0 = every step", min=0, max=1000)
+    dc_noise_gain: str = param("power", "dc_noise's P: 'power' = the signal power there (milder); 'error' = how "
+                                        "far the estimate is from the data beyond the noise (strongest on very noisy "
+                                        "scans, costly on clean ones)", choices=GAINS)
     tv_lambda: float = param(0.0, "temporal TV on each data-consistent estimate (a prox step of this weight, as "
                                   "DiffusionMBIR adds TV along the axis its 2D prior does not see); 0 = off",
                              min=0.0, max=1.0)
@@ -133,7 +136,7 @@ class DiffusionMethod(Method):
     def wiener_gain(self, problem) -> WienerGain:
         if not isinstance(problem.op, CineOperator):
             raise MethodError(f"{self.name}: dc_noise needs Cartesian k-space, not radial; set dc_noise 0 for radial data.")
-        return WienerGain(problem.kspace, problem.mask, self.dc_noise)
+        return WienerGain(problem.kspace, problem.mask, self.dc_noise, self.dc_noise_gain)
 
     def sample(self, problem, model, sde, index: int):
         """Generator of (step, image) for one posterior sample."""
