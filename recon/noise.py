@@ -51,7 +51,8 @@ def local_power(k: torch.Tensor) -> torch.Tensor:
 
 
 class WienerGain:
-    """The share of each measured sample a noise-aware data-consistency step takes: E / (E + c s^2).
+    """The share of each measured sample a noise-aware data-consistency step takes: E / (E + c s^2), E what the data
+    are trusted for there.
 
     'error': E is the estimate's own error there, as the data show it: |measured - estimated|^2 averaged over
     READOUT_WINDOW neighbours along kx, less the s^2 that noise alone explains. Where the estimate disagrees with
@@ -68,7 +69,7 @@ class WienerGain:
 
     def __call__(self, coil_k: torch.Tensor, measured: torch.Tensor) -> torch.Tensor:
         if self.kind == "error":
-            error = (local_power(measured - coil_k) - self.noise).clamp_min(0)
+            trusted = (local_power(measured - coil_k) - self.noise).clamp_min(0)
         else:
-            error = torch.maximum(coil_k.real.square() + coil_k.imag.square(), self.data_power)
-        return error / (error + self.scaled_noise)
+            trusted = torch.maximum(coil_k.real.square() + coil_k.imag.square(), self.data_power)
+        return trusted / (trusted + self.scaled_noise)

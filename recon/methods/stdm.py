@@ -54,13 +54,13 @@ class DiffusionMethod(Method):
     dc_weight: float = param(1.0, "data consistency: 1 = hard replacement, < 1 = weighted (noisy data)",
                              min=0.0, max=1.0)
     dc_noise: float = param(0.0, "noise-aware data consistency: each measured sample is blended with the "
-                                 "estimate's by the Wiener gain P / (P + c s^2), s^2 the data's noise variance, P the "
-                                 "signal power there (recon.noise.WienerGain), c this value; 0 = off (hard "
+                                 "estimate's by the Wiener gain E / (E + c s^2), s^2 the data's noise variance, E "
+                                 "as dc_noise_gain says (recon.noise.WienerGain), c this value; 0 = off (hard "
                                  "replacement; Cartesian only)",
                             min=0.0, max=100.0)
     dc_noise_last: int = param(0, "dc_noise only in the last this many steps, hard replacement before (x0-dc / heun: "
                                   "one data consistency per step); 0 = every step", min=0, max=1000)
-    dc_noise_gain: str = param("power", "dc_noise's P: 'power' = the signal power there (milder); 'error' = how "
+    dc_noise_gain: str = param("power", "dc_noise's E: 'power' = the signal power there (milder); 'error' = how "
                                         "far the estimate is from the data beyond the noise (strongest on very noisy "
                                         "scans, costly on clean ones)", choices=GAINS)
     tv_lambda: float = param(0.0, "temporal TV on each data-consistent estimate (a prox step of this weight, as "
@@ -135,7 +135,8 @@ class DiffusionMethod(Method):
 
     def wiener_gain(self, problem) -> WienerGain:
         if not isinstance(problem.op, CineOperator):
-            raise MethodError(f"{self.name}: dc_noise needs Cartesian k-space, not radial; set dc_noise 0 for radial data.")
+            raise MethodError(f"{self.name}: dc_noise needs Cartesian k-space, not radial; set dc_noise 0 for radial "
+                              "data.")
         return WienerGain(problem.kspace, problem.mask, self.dc_noise, self.dc_noise_gain)
 
     def sample(self, problem, model, sde, index: int):
