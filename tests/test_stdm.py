@@ -87,6 +87,17 @@ def test_noise_aware_dc_fits_the_data_less_closely_than_replacement(small_cine, 
     last = run(dc_noise=100, dc_noise_last=1)
     assert not np.array_equal(last.image, soft.image)
     assert 1.1 * hard.extras["residual"] < last.extras["residual"] < soft.extras["residual"]  # only the last is soft
+    assert np.array_equal(run(dc_noise=100, dc_noise_below=1e-3).image, hard.image)  # no data's SNR is that low
+    assert np.array_equal(run(dc_noise=100, dc_noise_below=1000).image, soft.image)  # every SNR here is below it
+
+
+def test_estimated_snr_reads_back_the_bright_level_over_the_noise():
+    from recon.noise import estimated_snr
+
+    image = torch.zeros(4, 32, 32, dtype=torch.complex64)
+    image[:, 8:24, 8:24] = 2.0
+    image[:, 0, 0] = 0.1  # below a tenth of the maximum: not counted
+    assert estimated_snr(image, 0.01) == pytest.approx(20.0)
 
 
 def test_paper_predictor_sampler_also_keeps_measured_samples(single_coil_problem, tiny_model):

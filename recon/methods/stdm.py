@@ -27,7 +27,7 @@ from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_
 from ..diffusion.precision import PRECISIONS
 from ..diffusion.samplers import SAMPLERS, SYMMETRIES, complex_noise, plane_denoiser, sample, symmetrised
 from ..errors import MethodError
-from ..noise import GAINS, WienerGain
+from ..noise import GAINS, WienerGain, estimated_snr
 from ..physics import CineOperator
 from ..prior_map import prior_map
 from . import check, register
@@ -60,6 +60,9 @@ class DiffusionMethod(Method):
                             min=0.0, max=100.0)
     dc_noise_last: int = param(0, "dc_noise only in the last this many steps, hard replacement before (x0-dc / heun: "
                                   "one data consistency per step); 0 = every step", min=0, max=1000)
+    dc_noise_below: float = param(0.0, "dc_noise only where the data's estimated SNR (recon.noise.estimated_snr) is "
+                                       "below this, else hard replacement (also for radial data); 0 = always",
+                                  min=0.0, max=1000.0)
     dc_noise_gain: str = param("power", "dc_noise's E: 'power' = the signal power there (milder); 'error' = how "
                                         "far the estimate is from the data beyond the noise (strongest on very noisy "
                                         "scans, costly on clean ones)", choices=GAINS)
@@ -133,11 +136,19 @@ class DiffusionMethod(Method):
     def schedule(self, sde) -> list[float]:
         return sde.schedule(self.steps, None if self.init == "noise" else self.sigma_start).tolist()
 
-    def wiener_gain(self, problem) -> WienerGain:
+    def wiener_gain(self, problem) -> WienerGain | None:
+        """The noise-aware data consistency's gain, or None where it is off (or gated off by dc_noise_below)."""
+        if self.dc_noise <= 0:
+            return None
         if not isinstance(problem.op, CineOperator):
+            if self.dc_noise_below > 0:
+                return None
             raise MethodError(f"{self.name}: dc_noise needs Cartesian k-space, not radial; set dc_noise 0 for radial "
                               "data.")
-        return WienerGain(problem.kspace, problem.mask, self.dc_noise, self.dc_noise_gain)
+        gain = WienerGain(problem.kspace, problem.mask, self.dc_noise, self.dc_noise_gain)
+        if self.dc_noise_below > 0 and estimated_snr(problem.view_shared(), gain.noise) >= self.dc_noise_below:
+            return None
+        return gain
 
     def sample(self, problem, model, sde, index: int):
         """Generator of (step, image) for one posterior sample."""
@@ -148,7 +159,8 @@ class DiffusionMethod(Method):
                                  alternate=self.alternates())
         denoise = symmetrised(denoise, self.symmetry, torch.Generator().manual_seed(self.seed * 1013 + index + 1))
         weight = None if self.dc_weight >= 1 else self.dc_weight
-        dc = {"gain": self.wiener_gain(problem)} if self.dc_noise > 0 else {}
+        gain = self.wiener_gain(problem)
+        dc = {"gain": gain} if gain is not None else {}
         tv = TemporalSparsity("temporal-tv")  # its dual is warm-started from one step's prox to the next
 
         calls = 0  # x0-dc and heun: one data consistency per step
