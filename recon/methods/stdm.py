@@ -160,7 +160,6 @@ class DiffusionMethod(Method):
         denoise = symmetrised(denoise, self.symmetry, torch.Generator().manual_seed(self.seed * 1013 + index + 1))
         weight = None if self.dc_weight >= 1 else self.dc_weight
         gain = self.wiener_gain(problem)
-        dc = {"gain": gain} if gain is not None else {}
         tv = TemporalSparsity("temporal-tv")  # its dual is warm-started from one step's prox to the next
 
         calls = 0  # x0-dc and heun: one data consistency per step
@@ -169,7 +168,7 @@ class DiffusionMethod(Method):
             nonlocal calls
             calls += 1
             late = not self.dc_noise_last or calls > self.steps - self.dc_noise_last
-            x = problem.op.data_consistency(x, problem.kspace, weight, **(dc if late else {}))
+            x = problem.op.data_consistency(x, problem.kspace, weight, gain if late else None)
             return tv.prox(x, self.tv_lambda) if self.tv_lambda > 0 else x
 
         x = self.start(problem, sde, sigmas[0], generator)
