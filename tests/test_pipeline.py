@@ -98,7 +98,8 @@ def test_diffusion_announces_loading_model_before_its_first_step(cine, tiny_mode
     texts = [e.text for e in events if isinstance(e, (Phase, Step))]
     assert texts[:3] == ["running dstdm", "loading model", "warm start (lps)"], texts
     assert texts[3:12] == [f"warm start (lps) {i}/100" for i in range(10, 100, 10)], texts  # L+S's progress
-    assert texts[12:] == ["sampling step 1/2", "sampling step 2/2"] and isinstance(events[-1], Finished)
+    assert texts[12].startswith("noise-aware data consistency (estimated SNR")  # this cine is noisy: the gate is on
+    assert texts[13:] == ["sampling step 1/2", "sampling step 2/2"] and isinstance(events[-1], Finished)
     # plain consumers of `iterate` still see estimates only
     plain = list(methods.create("dstdm", model=str(tiny_model), steps=2).iterate(prepared.problem))
     assert [it.step for it in plain] == [1, 2]

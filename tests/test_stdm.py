@@ -21,7 +21,7 @@ def single_coil_problem():
 @pytest.mark.parametrize("name", ["dstdm", "dstdm-seq", "stdm"])
 def test_hard_dc_preserves_measured_samples(single_coil_problem, tiny_model, name):
     p = single_coil_problem
-    result = methods.create(name, model=str(tiny_model), steps=3).run(p)
+    result = methods.create(name, model=str(tiny_model), steps=3, dc_noise=0).run(p)  # dstdm gates dc_noise on SNR
     x = torch.from_numpy(result.image) / p.scale
     assert torch.allclose(p.op.forward(x), p.kspace, atol=1e-4 * float(p.kspace.abs().max()))
     assert result.step == result.total == 3 and result.image.shape == (6, 32, 32)
@@ -77,7 +77,8 @@ def test_noise_aware_dc_fits_the_data_less_closely_than_replacement(small_cine, 
     measured.reference = None
     problem = problem_for(measured)
 
-    def run(**params):
+    def run(**params):  # ungated, every step, unless a test says otherwise
+        params = {"dc_noise_last": 0, "dc_noise_below": 0, **params}
         return methods.create("dstdm", model=str(tiny_model), steps=3, **params).run(problem)
 
     hard, soft = run(dc_noise=0), run(dc_noise=100)
@@ -91,6 +92,18 @@ def test_noise_aware_dc_fits_the_data_less_closely_than_replacement(small_cine, 
     assert np.array_equal(run(dc_noise=100, dc_noise_below=1000).image, soft.image)  # every SNR here is below it
 
 
+@pytest.mark.parametrize("snr, gated_on", [(5.0, True), (500.0, False)])
+def test_default_dstdm_weighs_the_data_by_their_noise_only_on_noisy_scans(tiny_model, snr, gated_on):
+    measured, _ = undersample(simulate_cine(frames=8, size=64, coils=4, seed=123, snr=snr), "vista", 8, 20, seed=0)
+    measured.reference = None
+    method = methods.create("dstdm", model=str(tiny_model), steps=2)
+    method.announce_phases = True
+    phases = [it.extras["phase"] for it in method.iterate(problem_for(measured)) if it.step == 0]
+    decided = [p for p in phases if "data consistency" in p]
+    assert len(decided) == 1 and "estimated SNR" in decided[0], phases
+    assert decided[0].startswith("noise-aware") == gated_on, decided
+
+
 def test_estimated_snr_reads_back_the_bright_level_over_the_noise():
     from recon.noise import estimated_snr
 
@@ -102,7 +115,7 @@ def test_estimated_snr_reads_back_the_bright_level_over_the_noise():
 
 def test_paper_predictor_sampler_also_keeps_measured_samples(single_coil_problem, tiny_model):
     p = single_coil_problem
-    result = methods.create("dstdm", model=str(tiny_model), steps=3, sampler="predictor").run(p)
+    result = methods.create("dstdm", model=str(tiny_model), steps=3, sampler="predictor", dc_noise=0).run(p)
     x = torch.from_numpy(result.image) / p.scale
     assert torch.allclose(p.op.forward(x), p.kspace, atol=1e-4 * float(p.kspace.abs().max()))
     with pytest.raises(MethodError, match="sampler"):

@@ -65,3 +65,8 @@ class Method:
 def param(default, help: str, **limits):
     """A method parameter with its one-line help and optional limits (min, max) or choices (a tuple)."""
     return field(default=default, metadata={"help": help, **limits})
+
+
+def default_of(base: type, name: str, default):
+    """`base`'s parameter `name` (help, limits) with another default, for a subclass that re-tunes it."""
+    return field(default=default, metadata=base.__dataclass_fields__[name].metadata)
