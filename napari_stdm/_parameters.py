@@ -39,6 +39,23 @@ def parameter_widget(f):
     return widget
 
 
+LABEL_MARGIN = 8  # pixels: a QLabel's own margins, which magicgui's label width leaves out
+
+
+def fit_labels(container) -> None:
+    """Give every label of a labelled container room for its whole text in the font it is drawn in: magicgui sizes
+    the label column to the widest text alone, so the widest label lost its last letter ("dc noise belov")."""
+    from qtpy.QtGui import QFontMetrics
+
+    rows = [ref() for ref in (getattr(w, "_labeled_widget_ref", None) for w in container) if ref is not None]
+    if not rows:
+        return
+    labels = [row._label_widget.native for row in rows]
+    width = max(QFontMetrics(label.font()).horizontalAdvance(label.text()) for label in labels) + LABEL_MARGIN
+    for row in rows:
+        row.label_width = width
+
+
 def set_parameter(widget, value) -> None:
     if isinstance(widget, FileEdit) and not value:
         widget.line_edit.value = ""  # FileEdit.value = "" would become the current folder

@@ -43,7 +43,7 @@ from ._layers import MAP_KINDS, contrast
 from ._load_options import LoadControls
 from ._map_layers import MapLayers
 from ._memory import release_freed_memory
-from ._parameters import parameter_value, parameter_widget
+from ._parameters import fit_labels, parameter_value, parameter_widget
 from ._playback import Playback
 from ._plot import ConvergencePlot
 from ._recipe import RecipeActions
@@ -240,6 +240,7 @@ class ReconWidget(DataSource, EffectiveAccel, Playback, ResultActions, MapLayers
     def rebuild_parameters(self, *_):
         self.params.clear()
         self.params.extend([parameter_widget(f) for f in fields(methods.get(self.method.value))])
+        fit_labels(self.params)
 
     def parameter_values(self) -> dict:
         return {w.name: parameter_value(w) for w in self.params}

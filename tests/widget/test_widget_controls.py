@@ -46,6 +46,19 @@ def test_every_control_has_a_tooltip_and_model_parameters_are_file_pickers(widge
         sampler.value = "euler"  # a dropdown refuses what is not a choice
 
 
+def test_every_parameter_label_shows_its_whole_text(widget):
+    from qtpy.QtGui import QFontMetrics
+
+    from recon import methods
+
+    for name in methods.names():
+        widget.method.value = name
+        for w in widget.params:
+            label = w._labeled_widget_ref()._label_widget.native
+            needed = QFontMetrics(label.font()).horizontalAdvance(label.text())
+            assert label.minimumWidth() >= needed + 4, (name, label.text(), label.minimumWidth(), needed)  # "belov"
+
+
 def test_the_plugin_names_no_method_internals():
     from importlib.resources import files
 
