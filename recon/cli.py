@@ -164,6 +164,10 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
                     help="training source PATH[:WEIGHT], repeatable: a folder of fully sampled .h5 cines, or a "
                          "magnitude cine (.npz/.npy (slices, frames, y, x), or a DICOM folder); weights mix sources")
     tr.add_argument("--variants", type=number(int, 1, 10_000), default=16, help="augmented cines per slice of a magnitude source")
+    tr.add_argument("--patient-variation", type=number(float, 0, 0.2), default=0.0,
+                    help="make each augmented magnitude cine look like another patient's: smooth warps of its "
+                         "anatomy and motion (displacement std, share of the field of view, e.g. 0.03) and a random "
+                         "contrast curve; 0 = off")
     tr.add_argument("--skip-slices", type=lambda s: tuple(int(v) for v in s.split(",") if v), default=(),
                     help="slices of magnitude sources to keep out of training (a tuning set), e.g. 3,7")
     tr.add_argument("--planes", default="both", choices=plane_kinds())

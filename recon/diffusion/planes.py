@@ -85,7 +85,7 @@ class PlaneSet:
 
     @classmethod
     def from_sources(cls, specs: list[str], kind: str, crop: int | None = 64, variants: int = 16, seed: int = 0,
-                     skip_slices: tuple[int, ...] = ()) -> "PlaneSet":
+                     skip_slices: tuple[int, ...] = (), patient_variation: float = 0.0) -> "PlaneSet":
         """Planes from several sources (recon.diffusion.sources), each drawn with its weight, whatever its size."""
         from .sources import Source, describe_source, magnitude_cines
 
@@ -97,7 +97,7 @@ class PlaneSet:
                 names += [source_of(p) for p in sorted(source.path.glob("*.h5"))]
                 planes = spec.folder_planes(source.path)
             elif source.path.exists():
-                cines = magnitude_cines(source, variants, seed, skip_slices)
+                cines = magnitude_cines(source, variants, seed, skip_slices, patient_variation)
                 names.append(f"real magnitude cine {describe_source(source, skip_slices)}, {len(cines)} augmented")
                 planes = spec.cine_planes(cines, seed)
             else:

@@ -8,7 +8,9 @@ Real magnitude cines become complex cines the way a scanner would give them: sub
 smooth synthetic background phase (a prior trained on real-valued images learns that the imaginary part is zero),
 and augmentations that keep a plausible cine: a crop at a random field of view resampled to a random matrix,
 flips and 90-degree rotations, periodic temporal resampling to another frame count, intensity gamma and a smooth
-bias field. Each magnitude slice yields `variants` such cines, drawn once when training starts.
+bias field; with `variation` > 0 also another patient's anatomy, motion and contrast
+(recon.diffusion.patient_variation). Each magnitude slice yields `variants` such cines, drawn once when training
+starts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from ..errors import DataError, ReconError
 from ..phantom import background_phase, normalised_grid, smooth_field
+from .patient_variation import another_patient
 
 MAGNITUDE_SUFFIXES = (".npz", ".npy")
 
@@ -110,7 +113,8 @@ def bias_field(rng: np.random.Generator, shape: tuple[int, int], strength: float
     return np.exp(coeffs[0] * y + coeffs[1] * x + coeffs[2] * x * y + coeffs[3] * y ** 2 + coeffs[4] * x ** 2)
 
 
-def augmented_cine(magnitude: np.ndarray, rng: np.random.Generator, quantised: bool) -> np.ndarray:
+def augmented_cine(magnitude: np.ndarray, rng: np.random.Generator, quantised: bool,
+                   variation: float = 0.0) -> np.ndarray:
     """One plausible complex cine (frames, y, x) from a magnitude cine, as described in the module docstring."""
     cine = magnitude.astype(np.float32)
     if quantised:
@@ -129,21 +133,26 @@ def augmented_cine(magnitude: np.ndarray, rng: np.random.Generator, quantised: b
         cine = cine[:, :, ::-1]
     cine = periodic_resample(cine, int(rng.integers(12, 33)))
     cine = np.clip(cine, 0, None)
-    cine = (cine / (np.percentile(cine, 99.5) + 1e-12)) ** rng.uniform(0.75, 1.35)
+    cine = cine / (np.percentile(cine, 99.5) + 1e-12)
+    if variation > 0:  # drawn only then, so that recipes without it still give the same cines
+        cine = another_patient(cine, rng, variation)
+    cine = cine ** rng.uniform(0.75, 1.35)
     cine = cine * bias_field(rng, cine.shape[1:], 0.25)
     phase = background_phase(rng.normal(0, 1.0, 6) * np.array([np.pi, 0.8, 0.8, 0.5, 0.5, 0.5]), cine.shape[1:])
     drift = 0.1 * smooth_field(rng, max(cine.shape[1:]), 0.2)[:cine.shape[1], :cine.shape[2]]
     return (cine * np.exp(1j * (phase + drift))).astype(np.complex64)
 
 
-def magnitude_cines(source: Source, variants: int, seed: int, skip_slices: tuple[int, ...] = ()) -> list[np.ndarray]:
-    """`variants` augmented complex cines per slice of a magnitude source (slices in `skip_slices` left out)."""
+def magnitude_cines(source: Source, variants: int, seed: int, skip_slices: tuple[int, ...] = (),
+                    variation: float = 0.0) -> list[np.ndarray]:
+    """`variants` augmented complex cines per slice of a magnitude source (slices in `skip_slices` left out;
+    `variation`: recon.diffusion.patient_variation's strength, 0 = off)."""
     magnitude, quantised = read_magnitude(source.path)
     keep = [i for i in range(magnitude.shape[0]) if i not in skip_slices]
     if not keep:
         raise DataError(f"{source.path}: every slice is held out (--skip-slices); nothing left to train on.")
     rng = np.random.default_rng([seed, 7919])
-    return [augmented_cine(magnitude[i], rng, quantised) for i in keep for _ in range(variants)]
+    return [augmented_cine(magnitude[i], rng, quantised, variation) for i in keep for _ in range(variants)]
 
 
 def describe_source(source: Source, skip_slices: tuple[int, ...]) -> str:

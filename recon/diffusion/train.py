@@ -50,6 +50,7 @@ class TrainConfig:
     threads: int | None = None
     variants: int = 16  # augmented cines drawn per slice of a real magnitude source
     skip_slices: tuple[int, ...] = ()  # slices of magnitude sources kept out (a tuning set)
+    patient_variation: float = 0.0  # real cines as other patients' (recon.diffusion.patient_variation); 0 = off
     init_from: str | None = None  # start from these weights (same preset) instead of random ones
     precision: str = "float32"  # arithmetic of the forward and backward passes (recon.diffusion.precision); the
                                 # weights, the optimiser and the loss stay float32 either way
@@ -132,7 +133,8 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     out = Path(cfg.out)
     if isinstance(cfg.data, str):
         cfg.data = [cfg.data]
-    data = PlaneSet.from_sources(cfg.data, cfg.planes, cfg.crop, cfg.variants, cfg.seed, tuple(cfg.skip_slices))
+    data = PlaneSet.from_sources(cfg.data, cfg.planes, cfg.crop, cfg.variants, cfg.seed, tuple(cfg.skip_slices),
+                                 cfg.patient_variation)
     torch.manual_seed(cfg.seed)
     model = UNet(network_config(cfg)).to(device)
     ema = copy.deepcopy(model).eval()

@@ -69,6 +69,8 @@ def check_numbers(cfg) -> None:
         refuse("sigma_max", cfg.sigma_max, f"above sigma_min {cfg.sigma_min:g}")
     if cfg.max_minutes is not None and (not is_real(cfg.max_minutes) or cfg.max_minutes <= 0):
         refuse("max_minutes", cfg.max_minutes, "a finite number of minutes above 0")
+    if not is_real(cfg.patient_variation) or not 0 <= cfg.patient_variation <= 0.2:
+        refuse("patient_variation", cfg.patient_variation, "a number in 0..0.2 (a share of the field of view; 0 = off)")
     if not all(is_whole(v) and v >= 0 for v in cfg.skip_slices or ()):
         refuse("skip_slices", cfg.skip_slices, "slice numbers >= 0, e.g. 3,7")
 

@@ -305,6 +305,7 @@ CLI_SETTINGS = [  # refused by the command line or by the engine: either way exi
     ("crop-too-small", ["--crop", "3"], ["crop", "8"]),
     ("preset-unknown", ["--preset", "huge"], ["preset"]),
     ("data-missing", ["--data", "/no/such/folder"], ["does not exist", "--data"]),
+    ("patient-variation-too-strong", ["--patient-variation", "0.5"], ["patient-variation", "0.2"]),
 ]
 
 
@@ -323,7 +324,8 @@ SETTINGS = [  # TrainConfig fields as the widget or a script could set them
     ("variants", 0), ("crop", 5), ("threads", 0), ("seed", -1), ("ema", 1.0), ("grad_clip", 0.0),
     ("skip_slices", (-1,)), ("planes", "zt"), ("preset", "huge"), ("data", []), ("data", ["/no/such"]),
     ("init_from", "/no/such.safetensors"), ("sigma_focus", 0.005), ("sigma_focus", 80.0),
-    ("sigma_focus", float("nan")),
+    ("sigma_focus", float("nan")), ("patient_variation", -0.01), ("patient_variation", float("nan")),
+    ("patient_variation", 0.3),
 ]
 
 
