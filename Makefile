@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: setup demo test test-all bench weights weights-focus weights-focus-spatial weights-refocus weights-gldm gldm-phantom-priors screenshot clean
+.PHONY: setup demo test test-all bench weights weights-focus weights-focus-spatial weights-refocus weights-variation weights-gldm gldm-phantom-priors screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -108,6 +108,24 @@ weights-refocus: setup
 	cp data/refocus/stdm_yt_xt.safetensors data/refocus/spatial_xy.safetensors sample_data/
 	cp data/refocus/stdm_yt_xt.loss.png benchmarks/results/refocus_stdm_yt_xt.loss.png
 	cp data/refocus/spatial_xy.loss.png benchmarks/results/refocus_spatial_xy.loss.png
+
+# A third fine-tuning stage of the y-t/x-t prior: the same sources, the real slices made to look like other
+# patients' (--patient-variation: warped anatomy and motion, another contrast; 32 variants per slice), from the
+# weights shipped at commit 2fa09b2, lr 2e-4, 3/4 of each batch at sigma <= 0.1, bfloat16 where the CPU has AMX
+# (float32 elsewhere: fewer steps in the same minutes), 42 minutes on two threads (17 417 steps on a 2-core AMX Xeon;
+# benchmarks/results/tuning_variation_notes.md). A run continues from data/variation/*.state.pt when one is there.
+VARIATION_MINUTES ?= 42
+weights-variation: setup
+	[ -f $(SUNNYBROOK) ] || { echo "$(SUNNYBROOK) is missing: set SUNNYBROOK=path/to/sunnybrook_scd2001_sax_cine.npz"; exit 2; }
+	[ -d data/train ] || $(BIN)/stdm simulate data/train --count 48 --seed 10000 --vary --coils 1 --snr 0
+	mkdir -p data/variation
+	[ -f data/variation/start_yt_xt.safetensors ] || git show 2fa09b2:sample_data/stdm_yt_xt.safetensors > data/variation/start_yt_xt.safetensors
+	$(BIN)/stdm train --data data/train:1 --data $(SUNNYBROOK):2 --skip-slices $(TUNING_SLICES) --planes both \
+		--preset small --steps 50000 --lr 2e-4 --warmup 100 --sigma-focus 0.1 --max-minutes $(VARIATION_MINUTES) \
+		--threads 2 --seed 3 --variants 32 --patient-variation 0.03 --precision auto --quiet \
+		--init-from data/variation/start_yt_xt.safetensors --out data/variation/stdm_yt_xt.safetensors
+	cp data/variation/stdm_yt_xt.safetensors sample_data/stdm_yt_xt.safetensors
+	cp data/variation/stdm_yt_xt.loss.png benchmarks/results/variation_stdm_yt_xt.loss.png
 
 # GLDM's global and local k-space priors: position-aware (they read each pixel's ky/kx), trained only from
 # time-interleaved (R 4/8/12) acquisitions of the phantoms and of the Sunnybrook cine (single-coil, synthetic phase;
