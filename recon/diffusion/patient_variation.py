@@ -5,10 +5,10 @@ change the shape of the heart, how it moves, or how bright blood is against myoc
 (standard deviation of the displacement as a share of the field of view):
 - a smooth random warp, the same in every frame (another heart's shape and position);
 - a smooth random warp scaled by a periodic function of the cardiac phase (another contraction or a little
-  breathing), at most half the static one;
+  breathing), its std up to half of s x the field of view;
 - a random monotone intensity curve (another sequence's or scanner's contrast), applied to the cine normalised to
   its 99.5th percentile.
-Warps are smooth on the scale of a third of the field of view, so they bend anatomy without folding it.
+Warps are smooth on the scale of about a sixth of the field of view, so they bend anatomy without folding it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from ..phantom import smooth_field
 
-CORRELATION = 0.35  # of the (normalised, 2 units wide) field of view
+CORRELATION = 0.35  # recon.phantom.smooth_field units: the field of view is 2 wide, so ~1/6 of it
 
 
 def warp_field(rng: np.random.Generator, shape: tuple[int, int], std: float) -> np.ndarray:
