@@ -13,7 +13,8 @@ from recon.diffusion.unet import PRESETS
 from recon.gldm.kspace import position
 from recon.samples import BENCHMARK_SEEDS, SAMPLE_SEED, sample_cine
 
-EXPECTED_KINDS = {"spatiotemporal": ("both", "yt", "xt"), "spatial": ("xy",), "gldm-global": ("kspace-global",),
+EXPECTED_KINDS = {"spatiotemporal": ("both", "yt", "xt"), "spatiotemporal-noisy": ("both", "yt", "xt"),
+                  "spatial": ("xy",), "gldm-global": ("kspace-global",),
                   "gldm-local": ("kspace-local",)}
 SHIPPED = list(EXPECTED_KINDS)
 
@@ -31,7 +32,7 @@ def test_shipped_model_loads_and_matches_the_code(role):
     seeds = training.get("data_seeds", [])
     assert SAMPLE_SEED not in seeds and not set(seeds) & set(BENCHMARK_SEEDS)
     cine = torch.from_numpy(sample_cine().reference[:, :, :64])
-    planes = to_planes(cine / cine.abs().max(), "yt" if role == "spatiotemporal" else "xy")[:4]
+    planes = to_planes(cine / cine.abs().max(), "yt" if role.startswith("spatiotemporal") else "xy")[:4]
     with torch.inference_mode():
         where = position(planes.shape[-2:]) if network.condition else None
         score = sde.denoise(model, planes + 0.1 * torch.randn_like(planes), torch.full((4,), 0.1), where)

@@ -104,6 +104,30 @@ def test_default_dstdm_weighs_the_data_by_their_noise_only_on_noisy_scans(tiny_m
     assert decided[0].startswith("noise-aware") == gated_on, decided
 
 
+@pytest.mark.parametrize("snr, acs, noisy", [(5.0, 0, True), (5.0, 20, False), (500.0, 0, False)])
+def test_default_dstdm_takes_the_noisy_scan_prior_only_on_noisy_scans_without_acs_lines(snr, acs, noisy):
+    measured, _ = undersample(simulate_cine(frames=8, size=64, coils=4, seed=123, snr=snr), "vista", 8, acs, seed=0)
+    measured.reference = None
+    problem = problem_for(measured)
+    method = methods.create("dstdm", steps=1)  # the shipped weights
+    method.announce_phases = True
+    phases = [it.extras["phase"] for it in method.iterate(problem) if it.step == 0]
+    loading = [p for p in phases if p.startswith("loading model")]
+    assert len(loading) == 1 and ("noisy-scan prior" in loading[0]) == noisy, phases
+    path, _ = method.model_path(problem)
+    assert path.endswith("stdm_yt_xt_noisy.safetensors" if noisy else "stdm_yt_xt.safetensors")
+
+
+def test_noisy_scan_prior_gives_way_to_a_model_file_and_can_be_switched_off(tiny_model):
+    measured, _ = undersample(simulate_cine(frames=8, size=64, coils=4, seed=123, snr=5.0), "vista", 8, 0, seed=0)
+    problem = problem_for(measured)
+    assert methods.create("dstdm", model=str(tiny_model)).model_path(problem) == (str(tiny_model), "model file")
+    assert methods.create("dstdm", noisy_prior_below=0).model_path(problem)[0].endswith("stdm_yt_xt.safetensors")
+    assert set(methods.create("dstdm").weight_files()) == {"model", "model for noisy scans"}  # both in the recipe
+    with pytest.raises(MethodError, match="no shipped prior for noisy scans"):
+        methods.create("spatial", noisy_prior_below=24).run(problem)
+
+
 def test_estimated_snr_reads_back_the_bright_level_over_the_noise():
     from recon.noise import estimated_snr
 

@@ -27,7 +27,8 @@ class CheckpointError(ReconError):
 
 REMEDY = "Retrain it with `stdm train` or use the shipped default (leave the model option empty)."
 FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")
-DEFAULT_MODELS = {"spatiotemporal": "stdm_yt_xt.safetensors", "spatial": "spatial_xy.safetensors",
+DEFAULT_MODELS = {"spatiotemporal": "stdm_yt_xt.safetensors", "spatiotemporal-noisy": "stdm_yt_xt_noisy.safetensors",
+                  "spatial": "spatial_xy.safetensors",
                   "gldm-global": "gldm_global.safetensors", "gldm-local": "gldm_local.safetensors"}
 
 

@@ -23,16 +23,16 @@ from typing import ClassVar
 
 import torch
 
-from ..diffusion.checkpoint import CheckpointError, cached_model, default_model_path
+from ..diffusion.checkpoint import DEFAULT_MODELS, CheckpointError, cached_model, default_model_path
 from ..diffusion.precision import PRECISIONS
 from ..diffusion.samplers import SAMPLERS, SYMMETRIES, complex_noise, plane_denoiser, sample, symmetrised
 from ..errors import MethodError
-from ..noise import GAINS, WienerGain, estimated_snr
+from ..noise import GAINS, WienerGain, estimated_snr, kspace_noise_variance
 from ..physics import CineOperator
 from ..prior_map import prior_map
 from . import check, register
 from .base import Iterate, Method, announce, default_of, param
-from .lps import TemporalSparsity
+from .lps import AUTO_ACS_LINES, TemporalSparsity, common_centre_lines
 from .warm_start import WARM_STARTS, WarmStart
 
 
@@ -66,6 +66,11 @@ class DiffusionMethod(Method):
     dc_noise_gain: str = param("power", "dc_noise's E: 'power' = the signal power there (milder); 'error' = how "
                                         "far the estimate is from the data beyond the noise (strongest on very noisy "
                                         "scans, costly on clean ones)", choices=GAINS)
+    noisy_prior_below: float = param(0.0, "with `model` empty, on a mask without an ACS block: below this estimated "
+                                          "SNR (recon.noise.estimated_snr) use the shipped prior for noisy scans "
+                                          "(y-t/x-t only; not fine-tuned on warped real anatomy, which costs ~0.8 dB "
+                                          "there); 0 = never",
+                                     min=0.0, max=1000.0)
     tv_lambda: float = param(0.0, "temporal TV on each data-consistent estimate (a prox step of this weight, as "
                                   "DiffusionMBIR adds TV along the axis its 2D prior does not see); 0 = off",
                              min=0.0, max=1.0)
@@ -104,10 +109,33 @@ class DiffusionMethod(Method):
         return ("prior_map", "uncertainty") if self.samples > 1 else ("prior_map",)
 
     def weight_files(self) -> dict[str, str]:
-        return {"model": self.model or str(default_model_path(self.role))}
+        if self.model:
+            return {"model": self.model}
+        files = {"model": str(default_model_path(self.role))}
+        if self.noisy_prior_below > 0:
+            files["model for noisy scans"] = str(default_model_path(self.noisy_role()))
+        return files
 
-    def network(self):
-        path = self.model or str(default_model_path(self.role))
+    def noisy_role(self) -> str:
+        role = f"{self.role}-noisy"
+        if role not in DEFAULT_MODELS:
+            raise MethodError(f"{self.name} has no shipped prior for noisy scans; set noisy_prior_below 0.")
+        return role
+
+    def model_path(self, problem) -> tuple[str, str]:
+        """The weights file for this problem, and which one it is, in words."""
+        if self.model:
+            return self.model, "model file"
+        if self.noisy_prior_below > 0:
+            role = self.noisy_role()
+            if not problem.radial and common_centre_lines(problem.mask) < AUTO_ACS_LINES:
+                snr = data_snr(problem)
+                if snr is not None and snr < self.noisy_prior_below:
+                    return (str(default_model_path(role)),
+                            f"noisy-scan prior: SNR {snr:.1f} < {self.noisy_prior_below:g}, no ACS block")
+        return str(default_model_path(self.role)), "shipped prior"
+
+    def network(self, path: str):
         model, sde, config = cached_model(path)
         if config.get("plane_kind") not in self.plane_kinds:
             raise MethodError(f"{self.name} needs a model trained on {' or '.join(self.plane_kinds)} planes; "
@@ -150,7 +178,7 @@ class DiffusionMethod(Method):
             return None, "hard data consistency (no measurable noise)"
         if self.dc_noise_below <= 0:
             return gain, "noise-aware data consistency"
-        snr = estimated_snr(problem.view_shared(), gain.noise)
+        snr = data_snr(problem)
         if snr >= self.dc_noise_below:
             return None, f"hard data consistency (estimated SNR {snr:.1f} >= {self.dc_noise_below:g})"
         return gain, f"noise-aware data consistency (estimated SNR {snr:.1f} < {self.dc_noise_below:g})"
@@ -182,10 +210,11 @@ class DiffusionMethod(Method):
         for f in fields(self):  # also when built directly, not through methods.create
             check(self.name, f, getattr(self, f.name))
         total = self.steps * self.samples
-        if self.announce_phases:
-            yield announce("loading model", total)
         try:
-            model, sde = self.network()
+            path, which = self.model_path(problem)
+            if self.announce_phases:
+                yield announce(f"loading model ({which})", total)
+            model, sde = self.network(path)
         except CheckpointError as exc:
             raise MethodError(str(exc)) from exc
         if self.announce_phases and self.init in WARM_STARTS:
@@ -215,6 +244,15 @@ class DiffusionMethod(Method):
             yield Iterate(total, total, problem.to_output(mean), extras)
 
 
+def data_snr(problem) -> float | None:
+    """The scan's estimated SNR (recon.noise.estimated_snr); None where it cannot be read (radial data, or no noise
+    to measure, e.g. zero-padded outer k-space)."""
+    if not isinstance(problem.op, CineOperator):
+        return None
+    noise = kspace_noise_variance(problem.kspace, problem.mask)
+    return estimated_snr(problem.view_shared(), noise) if noise > 0 else None
+
+
 @register
 @dataclass
 class DualSTDM(DiffusionMethod):
@@ -235,6 +273,9 @@ class DualSTDM(DiffusionMethod):
     dc_noise: float = default_of(DiffusionMethod, "dc_noise", 1.0)
     dc_noise_last: int = default_of(DiffusionMethod, "dc_noise_last", 10)
     dc_noise_below: float = default_of(DiffusionMethod, "dc_noise_below", 24.0)
+    # The patient-variation prior loses ~0.8 dB on the noisy tuning scans (estimated SNR 12-13) without ACS lines,
+    # but gains on them with 8 ACS lines and on the SNR-17 one (benchmarks/results/tuning_noisy_prior_notes.md).
+    noisy_prior_below: float = default_of(DiffusionMethod, "noisy_prior_below", 15.0)
 
     def alternates(self) -> bool:
         return self.combine == "alternate"
