@@ -216,8 +216,8 @@ def test_noise_aware_data_consistency_refuses_radial_unless_gated(problem, tiny_
 def test_radial_data_keep_the_shipped_prior(problem):
     method = methods.create("dstdm")
     assert method.noisy_prior_below > 0  # the default: noisy Cartesian scans get the noisy-scan prior
-    path, which = method.model_path(problem)  # radial: no SNR estimate, so the shipped prior
-    assert path.endswith("stdm_yt_xt.safetensors") and which == "shipped prior"
+    path, why = method.model_path(problem)  # radial: no SNR estimate, so the shipped prior
+    assert path.endswith("stdm_yt_xt.safetensors") and why == ""
 
 
 def test_gldm_refuses_radial(problem):

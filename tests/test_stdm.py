@@ -121,7 +121,7 @@ def test_default_dstdm_takes_the_noisy_scan_prior_only_on_noisy_scans_without_ac
 def test_noisy_scan_prior_gives_way_to_a_model_file_and_can_be_switched_off(tiny_model):
     measured, _ = undersample(simulate_cine(frames=8, size=64, coils=4, seed=123, snr=5.0), "vista", 8, 0, seed=0)
     problem = problem_for(measured)
-    assert methods.create("dstdm", model=str(tiny_model)).model_path(problem) == (str(tiny_model), "model file")
+    assert methods.create("dstdm", model=str(tiny_model)).model_path(problem) == (str(tiny_model), "")
     assert methods.create("dstdm", noisy_prior_below=0).model_path(problem)[0].endswith("stdm_yt_xt.safetensors")
     assert set(methods.create("dstdm").weight_files()) == {"model", "model for noisy scans"}  # both in the recipe
     with pytest.raises(MethodError, match="no shipped prior for noisy scans"):

@@ -123,9 +123,9 @@ class DiffusionMethod(Method):
         return role
 
     def model_path(self, problem) -> tuple[str, str]:
-        """The weights file for this problem, and which one it is, in words."""
+        """The weights file for this problem, and why, in words, where it is not the one asked for."""
         if self.model:
-            return self.model, "model file"
+            return self.model, ""
         if self.noisy_prior_below > 0:
             role = self.noisy_role()
             if not problem.radial and common_centre_lines(problem.mask) < AUTO_ACS_LINES:
@@ -133,7 +133,7 @@ class DiffusionMethod(Method):
                 if snr is not None and snr < self.noisy_prior_below:
                     return (str(default_model_path(role)),
                             f"noisy-scan prior: SNR {snr:.1f} < {self.noisy_prior_below:g}, no ACS block")
-        return str(default_model_path(self.role)), "shipped prior"
+        return str(default_model_path(self.role)), ""
 
     def network(self, path: str):
         model, sde, config = cached_model(path)
@@ -211,9 +211,9 @@ class DiffusionMethod(Method):
             check(self.name, f, getattr(self, f.name))
         total = self.steps * self.samples
         try:
-            path, which = self.model_path(problem)
+            path, why = self.model_path(problem)
             if self.announce_phases:
-                yield announce(f"loading model ({which})", total)
+                yield announce(f"loading model ({why})" if why else "loading model", total)
             model, sde = self.network(path)
         except CheckpointError as exc:
             raise MethodError(str(exc)) from exc
