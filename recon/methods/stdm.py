@@ -178,7 +178,7 @@ class DiffusionMethod(Method):
             return None, "hard data consistency (no measurable noise)"
         if self.dc_noise_below <= 0:
             return gain, "noise-aware data consistency"
-        snr = data_snr(problem)
+        snr = estimated_snr(problem.view_shared(), gain.noise)
         if snr >= self.dc_noise_below:
             return None, f"hard data consistency (estimated SNR {snr:.1f} >= {self.dc_noise_below:g})"
         return gain, f"noise-aware data consistency (estimated SNR {snr:.1f} < {self.dc_noise_below:g})"
