@@ -205,6 +205,21 @@ def test_dstdm_runs_on_radial(problem, cine, tiny_model):
     assert "prior_map" in result.extras
 
 
+def test_default_dstdm_averages_directions_at_half_the_steps_on_radial_data(problem, tiny_model):
+    method = methods.create("dstdm", model=str(tiny_model), steps=6)
+    method.announce_phases = True
+    iterates = list(method.iterate(problem))
+    phases = [it.extras.get("phase", "") for it in iterates if it.step == 0]
+    loading = [p for p in phases if p.startswith("loading")]
+    assert loading == ["loading model (radial data: directions averaged, 3 steps)"]
+    assert iterates[-1].step == iterates[-1].total == 3  # the same network passes as 6 alternating steps
+    averaged = reconstruct(problem, methods.create("dstdm", model=str(tiny_model), steps=3, combine="average"))
+    assert np.array_equal(iterates[-1].image, averaged.image)
+    chosen = methods.create("dstdm", model=str(tiny_model), steps=6, combine="alternate")
+    assert chosen.for_problem(problem) is chosen  # an explicit choice is kept
+    assert method.combine == "auto" and method.steps == 6  # the caller's method is not changed
+
+
 def test_noise_aware_data_consistency_refuses_radial_unless_gated(problem, tiny_model):
     with pytest.raises(MethodError, match="dc_noise needs Cartesian"):
         reconstruct(problem, methods.create("dstdm", model=str(tiny_model), steps=2, dc_noise=1.0, dc_noise_below=0))

@@ -1,7 +1,8 @@
 """Spatiotemporal diffusion reconstruction (Wang et al., IEEE TCI 2025) and the spatial baseline.
 
-`dstdm`     dual: y-t and x-t steps taking turns, each followed by data consistency (`combine=alternate`, default),
-            or from the same state a y-t and an x-t step, averaged, then data consistency (`combine=average`).
+`dstdm`     dual: y-t and x-t steps taking turns, each followed by data consistency (`combine=alternate`), or
+            from the same state a y-t and an x-t step, averaged, then data consistency (`combine=average`); the
+            default `auto` alternates on Cartesian data and averages at half the steps on radial data.
 `dstdm-seq` sequential dual: y-t step, then x-t step on its result, then data consistency.
 `stdm`      y-t only.
 `spatial`   x-y frames only (the baseline the paper argues against).
@@ -18,7 +19,7 @@ unmeasured k-space.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
 import torch
@@ -37,7 +38,7 @@ from .warm_start import WARM_STARTS, WarmStart
 
 
 INITS = ("view-shared", "zero-filled", *WARM_STARTS, "noise")
-COMBINES = ("average", "alternate")
+COMBINES = ("auto", "alternate", "average")
 
 
 @dataclass
@@ -97,6 +98,7 @@ class DiffusionMethod(Method):
     sequential: ClassVar[bool] = False
     role: ClassVar[str] = "spatiotemporal"
     plane_kinds: ClassVar[tuple[str, ...]] = ("both", "yt", "xt")
+    setting_note: ClassVar[str] = ""  # a setting chosen for this data, said when the model loads
 
     step_name = "sampling step"
 
@@ -213,7 +215,8 @@ class DiffusionMethod(Method):
         try:
             path, why = self.model_path(problem)
             if self.announce_phases:
-                yield announce(f"loading model ({why})" if why else "loading model", total)
+                notes = "; ".join(note for note in (why, self.setting_note) if note)
+                yield announce(f"loading model ({notes})" if notes else "loading model", total)
             model, sde = self.network(path)
         except CheckpointError as exc:
             raise MethodError(str(exc)) from exc
@@ -264,9 +267,10 @@ class DualSTDM(DiffusionMethod):
     # +-0.03 dB in 0.55x the time; alternating at 80, about averaging's time at 40, +0.40 dB mean (9 of 10 cases).
     steps: int = param(80, "noise levels visited (one network pass per level when alternating, one per direction "
                            "when averaging; heun: twice)", min=1, max=1000)
-    combine: str = param("alternate", "'alternate': one direction per step, y-t and x-t taking turns; 'average': "
-                                      "both directions every step, their estimates averaged (twice the network time "
-                                      "per step)",
+    combine: str = param("auto", "'alternate': one direction per step, y-t and x-t taking turns; 'average': "
+                                 "both directions every step, their estimates averaged (twice the network time per "
+                                 "step); 'auto': alternating on Cartesian data, averaging at half the steps (the same "
+                                 "network passes) on radial data",
                          choices=COMBINES)
     # Noise-aware data consistency where the data are noisy (benchmarks/results/tuning_dcnoise_notes.md): tuning
     # cases with estimated SNR <= 17 gain +0.2..+3.4 dB, those >= 34 lose 0.05..0.46 dB with it, so it is gated.
@@ -279,6 +283,26 @@ class DualSTDM(DiffusionMethod):
 
     def alternates(self) -> bool:
         return self.combine == "alternate"
+
+    def for_problem(self, problem) -> "DualSTDM":
+        """This method with combine 'auto' made concrete. Radial data consistency is a CG step: there averaging at
+        half the levels beats alternating at the same network passes (benchmarks/results/
+        tuning_radial_auto_notes.md)."""
+        if self.combine != "auto":
+            return self
+        concrete = (replace(self, combine="average", steps=max(1, self.steps // 2)) if problem.radial
+                    else replace(self, combine="alternate"))
+        concrete.announce_phases = self.announce_phases
+        if problem.radial:
+            concrete.setting_note = f"radial data: directions averaged, {concrete.steps} steps"
+        return concrete
+
+    def iterate(self, problem):
+        concrete = self.for_problem(problem)
+        if concrete is not self:
+            yield from concrete.iterate(problem)
+            return
+        yield from super().iterate(problem)
 
 
 @register
