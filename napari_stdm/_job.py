@@ -78,6 +78,7 @@ class RunJob:
     reference: np.ndarray | None = None
     history: list = field(default_factory=list)  # (step, residual, psnr or None)
     outcome: object | None = None  # the RunResult of Finished / Cancelled
+    params_used: dict | None = None  # the parameters as the method ran them ('auto' resolved by the data)
     cancel_requested: threading.Event = field(default_factory=threading.Event, repr=False)
     preview_shown: threading.Event = field(default_factory=threading.Event, repr=False)  # set by the widget
 
@@ -92,16 +93,19 @@ class RunJob:
         return text
 
     def parameter_texts(self) -> list[str]:
-        """The iteration count first ("40 steps"), then every parameter that differs from its default."""
-        counts = [f"{self.params.get(f.name, f.default)} {f.name}" for f in fields(methods.get(self.method_name))
+        """The iteration count first ("40 steps"), then every parameter that differs from its default; as the
+        method ran them once it has started (radial dSTDM: "40 steps · combine average")."""
+        params = self.params_used or self.params
+        counts = [f"{params.get(f.name, f.default)} {f.name}" for f in fields(methods.get(self.method_name))
                   if f.name in COUNT_PARAMETERS]
         return counts + self.changed_parameter_texts()
 
     def changed_parameter_texts(self) -> list[str]:
         """Every parameter other than the iteration count that differs from its default ("combine average")."""
+        params = self.params_used or self.params
         texts = []
         for f in fields(methods.get(self.method_name)):
-            value = self.params.get(f.name, f.default)
+            value = params.get(f.name, f.default)
             if f.name not in (*COUNT_PARAMETERS, *UNNAMED_PARAMETERS) and (f.default is MISSING or value != f.default):
                 texts.append(f"{f.name.replace('_', ' ')} {number_text(value)}")
         return texts
@@ -166,6 +170,7 @@ class RunJob:
             yield shown
             self.wait_until_shown(shown)
         self.reference, self.measured = self.prepared.reference, self.prepared.info.measured
+        self.params_used = method.for_problem(self.prepared.problem).parameters()
         if self.cancel_requested.is_set():
             yield Cancelled(None)
             return

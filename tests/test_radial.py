@@ -266,3 +266,13 @@ def test_ismrmrd_radial_acquisitions_read_with_their_trajectory(tmp_path, radial
     np.testing.assert_allclose(back.traj, radial.traj, atol=1e-3)
     np.testing.assert_array_equal(back.kspace, radial.kspace)
     assert back.meta.frame_times is not None
+
+
+def test_a_radial_run_is_named_by_the_steps_and_combination_it_ran(radial, tiny_model):
+    from napari_stdm._job import RunJob
+
+    job = RunJob("layer: radial", "dstdm", {"model": str(tiny_model), "steps": 4}, mask="file", data=radial,
+                 data_name="radial")
+    events = list(job.iterate())
+    assert type(events[-1]).__name__ == "Finished", events[-1]
+    assert job.name().endswith("· 2 steps · model tiny · combine average"), job.name()

@@ -51,6 +51,10 @@ class Method:
         """Parameter name -> the trained-weights file this method reads (defaults resolved); {} if none."""
         return {}
 
+    def for_problem(self, problem: Problem) -> "Method":
+        """The method as it runs on `problem`: the same, unless a parameter's 'auto' resolves by the data."""
+        return self
+
     def run(self, problem: Problem) -> Iterate:
         """Drive the generator to the end and return the last iterate."""
         last = None

@@ -282,19 +282,16 @@ class DualSTDM(DiffusionMethod):
     noisy_prior_below: float = default_of(DiffusionMethod, "noisy_prior_below", 15.0)
 
     def alternates(self) -> bool:
-        return self.combine == "alternate"
+        return self.combine != "average"  # 'auto' on Cartesian data alternates (for_problem resolves it on radial)
 
     def for_problem(self, problem) -> "DualSTDM":
-        """This method with combine 'auto' made concrete. Radial data consistency is a CG step: there averaging at
-        half the levels beats alternating at the same network passes (benchmarks/results/
-        tuning_radial_auto_notes.md)."""
-        if self.combine != "auto":
+        """As it runs on `problem`: combine 'auto' on radial data becomes averaging at half the steps (radial data
+        consistency is a CG step; benchmarks/results/tuning_radial_auto_notes.md); otherwise this method itself."""
+        if self.combine != "auto" or not problem.radial:
             return self
-        concrete = (replace(self, combine="average", steps=max(1, self.steps // 2)) if problem.radial
-                    else replace(self, combine="alternate"))
+        concrete = replace(self, combine="average", steps=max(1, self.steps // 2))
         concrete.announce_phases = self.announce_phases
-        if problem.radial:
-            concrete.setting_note = f"radial data: directions averaged, {concrete.steps} steps"
+        concrete.setting_note = f"radial data: directions averaged, {concrete.steps} steps"
         return concrete
 
     def iterate(self, problem):
