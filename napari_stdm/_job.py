@@ -83,6 +83,11 @@ class RunJob:
     preview_shown: threading.Event = field(default_factory=threading.Event, repr=False)  # set by the widget
 
     # ---- names -------------------------------------------------------------------------------------------
+    @property
+    def ran_params(self) -> dict:
+        """The parameters as the method ran them, once it has started; the ones asked for before."""
+        return self.params_used or self.params
+
     def mask_text(self) -> str:
         effective = self.mask_info.get("effective_accel")
         kind = "file mask" if self.mask == "file" else self.mask
@@ -95,14 +100,14 @@ class RunJob:
     def parameter_texts(self) -> list[str]:
         """The iteration count first ("40 steps"), then every parameter that differs from its default; as the
         method ran them once it has started (radial dSTDM: "40 steps · combine average")."""
-        params = self.params_used or self.params
+        params = self.ran_params
         counts = [f"{params.get(f.name, f.default)} {f.name}" for f in fields(methods.get(self.method_name))
                   if f.name in COUNT_PARAMETERS]
         return counts + self.changed_parameter_texts()
 
     def changed_parameter_texts(self) -> list[str]:
         """Every parameter other than the iteration count that differs from its default ("combine average")."""
-        params = self.params_used or self.params
+        params = self.ran_params
         texts = []
         for f in fields(methods.get(self.method_name)):
             value = params.get(f.name, f.default)

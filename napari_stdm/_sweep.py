@@ -102,8 +102,9 @@ class SweepActions:
         self.run(**overrides)
 
     def add_table_row(self, result: RunOutcome):
-        name = next((n for n in COUNT_PARAMETERS if n in result.job.params), None)
-        count = str(result.job.params.get(name, result.total)) if name else str(result.total)
+        params = result.job.ran_params
+        name = next((n for n in COUNT_PARAMETERS if n in params), None)
+        count = str(params.get(name, result.total)) if name else str(result.total)
         if result.partial:
             count = f"{result.step}/{count} (cancelled)"
         method = " · ".join([result.job.method_name, *result.job.changed_parameter_texts()])  # runs tell apart

@@ -276,3 +276,4 @@ def test_a_radial_run_is_named_by_the_steps_and_combination_it_ran(radial, tiny_
     events = list(job.iterate())
     assert type(events[-1]).__name__ == "Finished", events[-1]
     assert job.name().endswith("· 2 steps · model tiny · combine average"), job.name()
+    assert job.ran_params["steps"] == 2 and job.params["steps"] == 4  # what ran, and what was asked for
