@@ -296,10 +296,7 @@ class DualSTDM(DiffusionMethod):
 
     def iterate(self, problem):
         concrete = self.for_problem(problem)
-        if concrete is not self:
-            yield from concrete.iterate(problem)
-            return
-        yield from super().iterate(problem)
+        yield from (super().iterate(problem) if concrete is self else concrete.iterate(problem))
 
 
 @register
