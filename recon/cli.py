@@ -187,10 +187,6 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     tr.add_argument("--threads", type=number(int, 1, 1024), help="torch CPU threads per process")
     tr.add_argument("--init-from", help="start from these weights (.safetensors of the same preset), e.g. to "
                                         "continue a prior on new sources; ignored when resuming")
-    tr.add_argument("--context", type=number(int, 0, 8), default=0,
-                    help="neighbour planes on each side the network reads with each plane (y-t: the columns "
-                         "beside it; x-t: the rows); with --init-from a network with less context, the new inputs "
-                         "start at zero")
     tr.add_argument("--precision", choices=PRECISIONS, default="float32",
                     help="arithmetic of the network passes: 'auto' = bfloat16 where the CPU has AMX units "
                          "(weights, optimiser and loss stay float32)")

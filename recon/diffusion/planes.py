@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from ..errors import DataError, ReconError
-from .context import neighbour_batch
 from .kinds import IMAGE_KINDS, plane_kind
 
 
@@ -71,13 +70,9 @@ class PlaneSet:
     """All planes of one kind from training sources, grouped by plane size, sampled with augmentation."""
 
     def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64, sources: list[str] | None = None,
-                 groups: list[np.ndarray] | None = None, group_weights: list[float] | None = None, context: int = 0):
-        """group_weights: one per group (given or cut from `cines`, in that order); default: by plane count.
-        context: neighbour planes on each side drawn with every plane (image kinds; each group is one cine's planes
-        of one direction, in spatial order)."""
-        if context and kind not in IMAGE_KINDS:
-            raise ReconError(f"context planes are for image-domain priors ({', '.join(IMAGE_KINDS)}), not '{kind}'.")
-        self.kind, self.crop, self.context = kind, crop, context
+                 groups: list[np.ndarray] | None = None, group_weights: list[float] | None = None):
+        """group_weights: one per group (given or cut from `cines`, in that order); default: by plane count."""
+        self.kind, self.crop = kind, crop
         self.spec = plane_kind(kind)
         self.sources = sources or []
         self.groups: list[np.ndarray] = list(groups or [])  # each (n, a, b) complex64, already normalised
@@ -90,8 +85,7 @@ class PlaneSet:
 
     @classmethod
     def from_sources(cls, specs: list[str], kind: str, crop: int | None = 64, variants: int = 16, seed: int = 0,
-                     skip_slices: tuple[int, ...] = (), patient_variation: float = 0.0,
-                     context: int = 0) -> "PlaneSet":
+                     skip_slices: tuple[int, ...] = (), patient_variation: float = 0.0) -> "PlaneSet":
         """Planes from several sources (recon.diffusion.sources), each drawn with its weight, whatever its size."""
         from .sources import Source, describe_source, magnitude_cines
 
@@ -111,7 +105,7 @@ class PlaneSet:
             total = sum(p.shape[0] for p in planes)
             groups += planes
             weights += [source.weight * p.shape[0] / total for p in planes]
-        return cls([], kind, crop, names, groups=groups, group_weights=weights, context=context)
+        return cls([], kind, crop, names, groups=groups, group_weights=weights)
 
     @classmethod
     def from_folder(cls, folder: str | Path, kind: str, crop: int | None = 64) -> "PlaneSet":
@@ -127,18 +121,13 @@ class PlaneSet:
         """A batch from one randomly chosen group (same plane size), augmented, and the channels a network of this
         kind reads with it (PlaneKind.condition; None for image planes)."""
         group = self.groups[rng.choice(len(self.groups), p=self.weights)]
-        if self.context:
-            planes = augment(neighbour_batch(group, size, self.context, rng), rng, self.crop,
-                             temporal=self.kind != "xy", tied=1 + 2 * self.context)
-            return torch.from_numpy(planes.reshape(size, -1, *planes.shape[2:])), None
         return self.spec.batch(group[rng.integers(0, group.shape[0], size)], rng, self.crop)
 
 
 def augment(planes: np.ndarray, rng: np.random.Generator, crop: int | None, temporal: bool,
-            flips: bool = True, tied: int = 1) -> np.ndarray:
+            flips: bool = True) -> np.ndarray:
     """Flips, time reversal and circular time shift (a cine is periodic), random global phase, intensity scale,
-    and a random crop of the spatial axis. planes: (n, t, a) complex -> (n, 2, t, a') float32. Each run of `tied`
-    consecutive planes (a plane and its neighbours) shares one phase and scale."""
+    and a random crop of the spatial axis. planes: (n, t, a) complex -> (n, 2, t, a') float32."""
     n = planes.shape[0]
     if flips and rng.random() < 0.5:
         planes = planes[:, :, ::-1]
@@ -151,7 +140,7 @@ def augment(planes: np.ndarray, rng: np.random.Generator, crop: int | None, temp
     if crop is not None and planes.shape[2] > crop:
         start = rng.integers(0, planes.shape[2] - crop + 1)
         planes = planes[:, :, start:start + crop]
-    phase = np.repeat(np.exp(1j * rng.uniform(0, 2 * np.pi, (n // tied, 1, 1))), tied, axis=0)
-    scale = np.repeat(rng.uniform(0.7, 1.3, (n // tied, 1, 1)), tied, axis=0)
+    phase = np.exp(1j * rng.uniform(0, 2 * np.pi, (n, 1, 1)))
+    scale = rng.uniform(0.7, 1.3, (n, 1, 1))
     planes = planes * phase * scale
     return np.ascontiguousarray(np.stack([planes.real, planes.imag], axis=1), dtype=np.float32)

@@ -138,12 +138,11 @@ def plane_denoiser(model, sde, directions: tuple[str, ...], sequential: bool, st
     to the next intermediate level between sigma and sigma * step_ratio (the next level of the schedule), so every
     network is told the noise level its input really has (not sigma for an input already denoised).
     """
-    from .context import with_neighbours
     from .slicing import from_planes, to_planes
 
     def one(x: torch.Tensor, sigma: float, direction: str) -> torch.Tensor:
-        planes = with_neighbours(to_planes(x, direction), model.config.context)
-        return from_planes(network_denoise(model, sde, planes, sigma, precision=precision), direction)
+        return from_planes(network_denoise(model, sde, to_planes(x, direction), sigma, precision=precision),
+                           direction)
 
     calls = 0
 

@@ -17,7 +17,6 @@ UNET_LIMITS = {name: (1, MARGIN * max(getattr(p, name) for p in PRESETS.values()
                for name in ("channels", "blocks", "embedding")}
 MULTIPLIER_MAX = MARGIN * max(max(p.multipliers) for p in PRESETS.values())
 CONDITION_MAX = 8  # GLDM's position channels need 2
-CONTEXT_MAX = 8  # neighbour planes on each side
 LEVELS_MAX = 6  # down-sampling by 32: more than any cine plane needs (16 x the presets' 3 would mean 2^47)
 SHIPPED_SDE = {"sigma_min": (0.01, 0.01), "sigma_max": (4.0, 50.0), "sigma_data": (0.5, 0.5)}
 SDE_LIMITS = {name: (low / MARGIN, high * MARGIN) for name, (low, high) in SHIPPED_SDE.items()}
@@ -49,8 +48,7 @@ def unet_problem(unet) -> str | None:
         problem = whole(f"unet.{name}", unet[name], low, high)
         if problem:
             return problem
-    problem = (whole("unet.condition", unet.get("condition", 0), 0, CONDITION_MAX)
-               or whole("unet.context", unet.get("context", 0), 0, CONTEXT_MAX))
+    problem = whole("unet.condition", unet.get("condition", 0), 0, CONDITION_MAX)
     if problem:
         return problem
     if unet["embedding"] % 2:
@@ -98,7 +96,7 @@ def config_problem(config) -> str | None:
 
 def unet_config(unet: dict) -> UNetConfig:
     return UNetConfig(unet["channels"], tuple(unet["multipliers"]), unet["blocks"], unet["embedding"],
-                      unet.get("condition", 0), unet.get("context", 0))
+                      unet.get("condition", 0))
 
 
 @lru_cache(maxsize=1)

@@ -28,19 +28,18 @@ class VESDE:
         return torch.exp(torch.linspace(math.log(top), math.log(self.sigma_min), steps))
 
     def denoise(self, network, x: torch.Tensor, sigma: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """EDM-preconditioned denoiser D(x; sigma) of x's first two channels (the plane; any further pairs are its
-        noisy neighbours, UNetConfig.context); sigma has shape (batch,); `cond`: channels the network reads as they
-        are (UNetConfig.condition), or None."""
+        """EDM-preconditioned denoiser D(x; sigma); sigma has shape (batch,); `cond`: channels the network reads
+        as they are (UNetConfig.condition), or None."""
         s = sigma.reshape(-1, 1, 1, 1)
         sd2 = self.sigma_data ** 2
         c_skip = sd2 / (s ** 2 + sd2)
         c_out = s * self.sigma_data / torch.sqrt(s ** 2 + sd2)
         c_in = 1 / torch.sqrt(s ** 2 + sd2)
         out = network(c_in * x, torch.log(sigma) / 4) if cond is None else network(c_in * x, torch.log(sigma) / 4, cond)
-        return c_skip * x[:, :2] + c_out * out
+        return c_skip * x + c_out * out
 
     def score(self, network, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        return (self.denoise(network, x, sigma) - x[:, :2]) / sigma.reshape(-1, 1, 1, 1) ** 2
+        return (self.denoise(network, x, sigma) - x) / sigma.reshape(-1, 1, 1, 1) ** 2
 
     def loss(self, network, x0: torch.Tensor, generator: torch.Generator | None = None,
              focus: float | None = None, focus_share: float = 0.75, cond: torch.Tensor | None = None) -> torch.Tensor:
@@ -56,4 +55,4 @@ class VESDE:
         noise = torch.randn(x0.shape, generator=generator, device=x0.device)
         denoised = self.denoise(network, x0 + sigma.reshape(-1, 1, 1, 1) * noise, sigma, cond)
         weight = (sigma ** 2 + self.sigma_data ** 2) / (sigma * self.sigma_data) ** 2
-        return (weight.reshape(-1, 1, 1, 1) * (denoised - x0[:, :2]) ** 2).mean()  # neighbours: noised, not scored
+        return (weight.reshape(-1, 1, 1, 1) * (denoised - x0) ** 2).mean()

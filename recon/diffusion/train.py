@@ -19,7 +19,6 @@ from tqdm import tqdm
 
 from ..errors import ReconError
 from .checkpoint import load_model, save_model, save_state
-from .context import widen_input
 from .kinds import plane_kind
 from .planes import PlaneSet, seeds_in
 from .precision import network_arithmetic
@@ -53,7 +52,6 @@ class TrainConfig:
     skip_slices: tuple[int, ...] = ()  # slices of magnitude sources kept out (a tuning set)
     patient_variation: float = 0.0  # real cines as other patients' (recon.diffusion.patient_variation); 0 = off
     init_from: str | None = None  # start from these weights (same preset) instead of random ones
-    context: int = 0  # neighbour planes on each side read with each plane (recon.diffusion.context)
     precision: str = "float32"  # arithmetic of the forward and backward passes (recon.diffusion.precision); the
                                 # weights, the optimiser and the loss stay float32 either way
 
@@ -113,7 +111,7 @@ def model_config(cfg: TrainConfig, data: PlaneSet, world_size: int, seconds: flo
 
 def network_config(cfg: TrainConfig) -> UNetConfig:
     """The preset, reading the channels its plane kind comes with (GLDM's k-space planes: their positions)."""
-    return replace(PRESETS[cfg.preset], condition=plane_kind(cfg.planes).condition, context=cfg.context)
+    return replace(PRESETS[cfg.preset], condition=plane_kind(cfg.planes).condition)
 
 
 def resume_state(cfg: TrainConfig) -> dict | None:
@@ -136,7 +134,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     if isinstance(cfg.data, str):
         cfg.data = [cfg.data]
     data = PlaneSet.from_sources(cfg.data, cfg.planes, cfg.crop, cfg.variants, cfg.seed, tuple(cfg.skip_slices),
-                                 cfg.patient_variation, cfg.context)
+                                 cfg.patient_variation)
     torch.manual_seed(cfg.seed)
     model = UNet(network_config(cfg)).to(device)
     ema = copy.deepcopy(model).eval()
@@ -145,13 +143,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     start_step, losses, seconds = 0, [], 0.0
     if cfg.init_from and state is None:
         initial = load_model(cfg.init_from)[0]
-        if replace(initial.config, context=model.config.context) != model.config \
-                or initial.config.context > model.config.context:
+        if initial.config != model.config:
             raise ReconError(f"--init-from {cfg.init_from} is a {initial.config} network, not {model.config} "
                              f"(the '{cfg.preset}' preset for {cfg.planes} planes).")
-        weights = widen_input(initial.state_dict(), model)  # more context: the new inputs start at zero
-        model.load_state_dict(weights)
-        ema.load_state_dict(weights)
+        model.load_state_dict(initial.state_dict())
+        ema.load_state_dict(initial.state_dict())
     if state is not None:
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])

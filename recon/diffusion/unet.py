@@ -1,8 +1,6 @@
 """A compact U-Net score network in plain torch: 2 channels (real, imag) in and out, conditioned on the noise
 level, for planes of any size (padded internally to a multiple of the total down-sampling factor). With
-`condition` > 0 it also reads that many channels it does not denoise (GLDM: where in k-space each pixel sits); with
-`context` > 0 the input also holds that many noisy neighbour planes on each side of the one it denoises (2 channels
-each, after the plane's own two), so a y-t or x-t network sees the columns or rows beside its plane."""
+`condition` > 0 it also reads that many channels it does not denoise (GLDM: where in k-space each pixel sits)."""
 
 from __future__ import annotations
 
@@ -21,17 +19,11 @@ class UNetConfig:
     blocks: int = 1  # residual blocks per level
     embedding: int = 128
     condition: int = 0  # extra input channels that are read, not denoised
-    context: int = 0  # neighbour planes on each side, read with the plane (recon.diffusion.context)
-
-    @property
-    def planes_in(self) -> int:
-        """Planes in the input: the one denoised and its neighbours."""
-        return 1 + 2 * self.context
 
     def to_dict(self) -> dict:
-        """As written in a model file's config (`condition` and `context` only when set, as in earlier files)."""
+        """As written in a model file's config (`condition` only when there is one, as in earlier files)."""
         config = {**asdict(self), "multipliers": list(self.multipliers)}
-        return {k: v for k, v in config.items() if k not in ("condition", "context") or v}
+        return config if self.condition else {k: v for k, v in config.items() if k != "condition"}
 
 
 PRESETS = {
@@ -83,7 +75,7 @@ class UNet(nn.Module):
         self.config = config
         ch, emb = config.channels, config.embedding
         self.embed = NoiseEmbedding(emb)
-        self.conv_in = nn.Conv2d(2 * config.planes_in + config.condition, ch, 3, padding=1)
+        self.conv_in = nn.Conv2d(2 + config.condition, ch, 3, padding=1)
         widths = [ch * m for m in config.multipliers]
         self.down, self.downsample = nn.ModuleList(), nn.ModuleList()
         skips, cur = [ch], ch
