@@ -1,10 +1,13 @@
 """The `stdm` console script. It imports nothing heavy itself, so a Ctrl-C or SIGTERM while torch and friends load
-ends with one line and exit code 130 / 143 instead of a traceback."""
+ends with one line and exit code 130 / 143 instead of a traceback. torch itself is imported with both signals held
+back (recon.held_signals: a KeyboardInterrupt inside torch's C++ initialisation aborts the process)."""
 
 from __future__ import annotations
 
 import signal
 import sys
+
+TORCH_COMMANDS = ("recon", "train", "methods")  # the sub-commands that load torch before they do anything
 
 
 class Terminated(KeyboardInterrupt):
@@ -15,9 +18,18 @@ def on_sigterm(signum, frame) -> None:
     raise Terminated()
 
 
+def import_torch() -> None:
+    from .held_signals import held_signals
+
+    with held_signals():
+        import torch  # noqa: F401
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
+        if any(command in sys.argv[1:2] for command in TORCH_COMMANDS):
+            import_torch()
         from .cli import main as run
     except Terminated:
         print("stdm: terminated while starting; nothing was written", file=sys.stderr)

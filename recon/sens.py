@@ -57,8 +57,11 @@ def maps_from_average(avg: np.ndarray, width: int, thresh: float = 0.02, crop: f
     """Normalised ESPIRiT maps from time-averaged k-space (coils, ky, kx) whose central width x width is sampled."""
     import sigpy.mri
 
-    maps = np.asarray(sigpy.mri.app.EspiritCalib(avg, calib_width=width, thresh=thresh, crop=crop,
-                                                  show_pbar=False).run())
+    from .held_signals import held_signals
+
+    with held_signals():  # numba compiles sigpy's kernels here; a Ctrl-C inside its callbacks would be lost
+        maps = np.asarray(sigpy.mri.app.EspiritCalib(avg, calib_width=width, thresh=thresh, crop=crop,
+                                                      show_pbar=False).run())
     if width < MIN_CROPPED_WIDTH and crop > 0 and (np.abs(maps).sum(axis=0) > 0).mean() < MIN_SUPPORT:
         # With a small calibration region no eigenvalue reaches the crop level and the maps come out all zero
         # (VISTA at R_eff 8 with 8 ACS lines). Uncropped maps then work as well as the true ones (L+S within 0.15 dB).
