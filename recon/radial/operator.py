@@ -19,6 +19,7 @@ import sigpy.mri
 import torch
 import torchkbnufft
 
+from ..held_signals import held_signals
 from ..physics import frame_dot, norm
 from .trajectory import rasterise
 
@@ -33,19 +34,22 @@ DENSITY_ITERATIONS = 10  # Pipe-Menon; 30 changes the gridding gain by < 15% and
 
 def nufft(images: np.ndarray, coord: np.ndarray, accuracy: tuple[float, int] = FAST) -> np.ndarray:
     """(..., ny, nx) -> (..., spokes, readout), centred and orthonormal like fft2c on integer coordinates."""
-    return sigpy.nufft(images, coord, oversamp=accuracy[0], width=accuracy[1])
+    with held_signals():  # numba compiles sigpy's kernels on the first call (recon.held_signals)
+        return sigpy.nufft(images, coord, oversamp=accuracy[0], width=accuracy[1])
 
 
 def nufft_adjoint(samples: np.ndarray, coord: np.ndarray, image_shape: tuple[int, int],
                   accuracy: tuple[float, int] = FAST) -> np.ndarray:
-    return sigpy.nufft_adjoint(samples, coord, (*samples.shape[:-coord.ndim + 1], *image_shape),
-                               oversamp=accuracy[0], width=accuracy[1])
+    with held_signals():
+        return sigpy.nufft_adjoint(samples, coord, (*samples.shape[:-coord.ndim + 1], *image_shape),
+                                   oversamp=accuracy[0], width=accuracy[1])
 
 
 def density(traj: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
     """Pipe-Menon density compensation (frames, spokes, readout), one frame's spokes at a time."""
-    return np.stack([np.asarray(sigpy.mri.pipe_menon_dcf(t, image_shape, max_iter=DENSITY_ITERATIONS,
-                                                         show_pbar=False), np.float32) for t in traj])
+    with held_signals():
+        return np.stack([np.asarray(sigpy.mri.pipe_menon_dcf(t, image_shape, max_iter=DENSITY_ITERATIONS,
+                                                             show_pbar=False), np.float32) for t in traj])
 
 
 def toeplitz_kernels(traj: np.ndarray, weights: np.ndarray, image_shape: tuple[int, int]) -> torch.Tensor:

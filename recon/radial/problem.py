@@ -14,6 +14,7 @@ import sigpy
 import torch
 
 from ..errors import DataError
+from ..held_signals import held_signals
 from ..physics import fft2c
 from ..problem import Problem
 from ..sens import maps_from_average
@@ -77,7 +78,8 @@ def time_average(data: RadialCine, weights: np.ndarray, iterations: int = AVERAG
     model = sigpy.linop.Multiply(samples.shape, sqrt_w) * \
         sigpy.linop.NUFFT((data.coils, *data.image_shape), coord, oversamp=FAST[0], width=FAST[1])
     average = np.ascontiguousarray(start, np.complex64)
-    sigpy.app.LinearLeastSquares(model, samples * sqrt_w, x=average, max_iter=iterations, show_pbar=False).run()
+    with held_signals():  # sigpy's NUFFT kernels (numba) run here
+        sigpy.app.LinearLeastSquares(model, samples * sqrt_w, x=average, max_iter=iterations, show_pbar=False).run()
     return average  # updated in place, complex64
 
 
