@@ -5,8 +5,8 @@ torch` it cannot travel through pybind11 and aborts the process ("terminate call
 'pybind11::error_already_set'"); during numba's first compilation of sigpy's kernels (ESPIRiT coil maps, the radial
 NUFFT) llvmlite's callback prints "Exception ignored" and the run goes on as if the key had not been pressed.
 Inside `held_signals()` both signals are only recorded; on leaving, the first one is raised again, so the handlers
-that were in place before (KeyboardInterrupt, recon.entry's SIGTERM) act on it at once. Outside the main thread (the napari widget's worker)
-signals cannot be handled and this does nothing.
+that were in place before (KeyboardInterrupt, recon.entry's SIGTERM) act on it at once. Outside the main thread
+(the napari widget's worker) signals cannot be handled and this does nothing.
 """
 
 from __future__ import annotations
