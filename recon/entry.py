@@ -28,7 +28,7 @@ def import_torch() -> None:
 def main() -> int:
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        if any(command in sys.argv[1:2] for command in TORCH_COMMANDS):
+        if sys.argv[1:2] and sys.argv[1] in TORCH_COMMANDS:
             import_torch()
         from .cli import main as run
     except Terminated:
