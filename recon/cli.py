@@ -168,9 +168,6 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
                     help="make each augmented magnitude cine look like another patient's: smooth warps of its "
                          "anatomy and motion (displacement std, share of the field of view, e.g. 0.03) and a random "
                          "contrast curve; 0 = off")
-    tr.add_argument("--alias-share", type=number(float, 0, 1), default=0.0,
-                    help="share of batches whose input also carries the zero-filled aliasing error of a random "
-                         "line mask (the errors a data-consistent sampler leaves; y-t/x-t planes), e.g. 0.5; 0 = off")
     tr.add_argument("--skip-slices", type=lambda s: tuple(int(v) for v in s.split(",") if v), default=(),
                     help="slices of magnitude sources to keep out of training (a tuning set), e.g. 3,7")
     tr.add_argument("--planes", default="both", choices=plane_kinds())

@@ -76,8 +76,7 @@ def cmd_train(args) -> int:
                       checkpoint_every=args.checkpoint_every, seed=args.seed, threads=args.threads,
                       sigma_max=args.sigma_max, sigma_focus=args.sigma_focus, max_minutes=args.max_minutes,
                       variants=args.variants, skip_slices=args.skip_slices, init_from=args.init_from,
-                      precision=args.precision, patient_variation=args.patient_variation,
-                      alias_share=args.alias_share)
+                      precision=args.precision, patient_variation=args.patient_variation)
     out = train(cfg, progress=not args.quiet)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"wrote {out} {training_summary(out)}")

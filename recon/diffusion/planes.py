@@ -9,7 +9,6 @@ recon.diffusion.kinds.
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import numpy as np
 import torch
 
 from ..errors import DataError, ReconError
-from .aliasing import group_directions, random_rows, zero_filled_error
 from .kinds import IMAGE_KINDS, plane_kind
 
 
@@ -72,11 +70,9 @@ class PlaneSet:
     """All planes of one kind from training sources, grouped by plane size, sampled with augmentation."""
 
     def __init__(self, cines: list[np.ndarray], kind: str, crop: int | None = 64, sources: list[str] | None = None,
-                 groups: list[np.ndarray] | None = None, group_weights: list[float] | None = None,
-                 alias_share: float = 0.0):
-        """group_weights: one per group (given or cut from `cines`, in that order); default: by plane count.
-        alias_share: the share of batches that also carry a zero-filled aliasing error (recon.diffusion.aliasing)."""
-        self.kind, self.crop, self.alias_share = kind, crop, alias_share
+                 groups: list[np.ndarray] | None = None, group_weights: list[float] | None = None):
+        """group_weights: one per group (given or cut from `cines`, in that order); default: by plane count."""
+        self.kind, self.crop = kind, crop
         self.spec = plane_kind(kind)
         self.sources = sources or []
         self.groups: list[np.ndarray] = list(groups or [])  # each (n, a, b) complex64, already normalised
@@ -86,12 +82,10 @@ class PlaneSet:
         sizes = np.array([g.shape[0] for g in self.groups], float)
         weights = sizes if group_weights is None else np.asarray(group_weights, float)
         self.weights = weights / weights.sum()
-        self.directions = group_directions(kind, self.groups) if alias_share > 0 else []
 
     @classmethod
     def from_sources(cls, specs: list[str], kind: str, crop: int | None = 64, variants: int = 16, seed: int = 0,
-                     skip_slices: tuple[int, ...] = (), patient_variation: float = 0.0,
-                     alias_share: float = 0.0) -> "PlaneSet":
+                     skip_slices: tuple[int, ...] = (), patient_variation: float = 0.0) -> "PlaneSet":
         """Planes from several sources (recon.diffusion.sources), each drawn with its weight, whatever its size."""
         from .sources import Source, describe_source, magnitude_cines
 
@@ -111,7 +105,7 @@ class PlaneSet:
             total = sum(p.shape[0] for p in planes)
             groups += planes
             weights += [source.weight * p.shape[0] / total for p in planes]
-        return cls([], kind, crop, names, groups=groups, group_weights=weights, alias_share=alias_share)
+        return cls([], kind, crop, names, groups=groups, group_weights=weights)
 
     @classmethod
     def from_folder(cls, folder: str | Path, kind: str, crop: int | None = 64) -> "PlaneSet":
@@ -126,24 +120,8 @@ class PlaneSet:
     def batch(self, size: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
         """A batch from one randomly chosen group (same plane size), augmented, and the channels a network of this
         kind reads with it (PlaneKind.condition; None for image planes)."""
-        x0, cond, _ = self.batch_with_errors(size, rng)
-        return x0, cond
-
-    def batch_with_errors(self, size: int, rng: np.random.Generator
-                          ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        """`batch`, and for a share `alias_share` of batches the zero-filled error of the same planes under a
-        random mask, augmented alike (else None)."""
-        index = rng.choice(len(self.groups), p=self.weights)
-        group = self.groups[index]
-        picks = rng.integers(0, group.shape[0], size)
-        if not self.alias_share or rng.random() >= self.alias_share:
-            return (*self.spec.batch(group[picks], rng, self.crop), None)
-        direction = self.directions[index]
-        rows = random_rows(group.shape[1], group.shape[2 if direction == "yt" else 0], rng)
-        error = zero_filled_error(group, direction, rows, picks)
-        twin = copy.deepcopy(rng)  # the same flips, shifts, crop, phase and scale for the planes and their error
-        x0, cond = self.spec.batch(group[picks], rng, self.crop)
-        return x0, cond, self.spec.batch(error, twin, self.crop)[0]
+        group = self.groups[rng.choice(len(self.groups), p=self.weights)]
+        return self.spec.batch(group[rng.integers(0, group.shape[0], size)], rng, self.crop)
 
 
 def augment(planes: np.ndarray, rng: np.random.Generator, crop: int | None, temporal: bool,

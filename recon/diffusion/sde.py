@@ -12,9 +12,6 @@ from dataclasses import dataclass
 
 import torch
 
-STRUCTURED_RATIO = 1.2  # largest structured error, x sigma: the estimate's error in the late sampler steps is about
-                        # sigma's size, at the start (an L+S estimate at sigma 0.1) about a fifth of it
-
 
 @dataclass
 class VESDE:
@@ -45,15 +42,10 @@ class VESDE:
         return (self.denoise(network, x, sigma) - x) / sigma.reshape(-1, 1, 1, 1) ** 2
 
     def loss(self, network, x0: torch.Tensor, generator: torch.Generator | None = None,
-             focus: float | None = None, focus_share: float = 0.75, cond: torch.Tensor | None = None,
-             structured: torch.Tensor | None = None, structured_ratio: float = STRUCTURED_RATIO) -> torch.Tensor:
+             focus: float | None = None, focus_share: float = 0.75, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Denoising score matching at sigma = sigma(t), t ~ U(0, 1), EDM loss weighting. With `focus`, a share
         `focus_share` of the batch draws sigma from [sigma_min, focus] instead (log-uniform): the noise levels the
-        data-consistent samplers visit (they start at sigma 0.1) get most of the training.
-
-        `structured`: an error pattern per plane (recon.diffusion.aliasing), added to the input at a random
-        U(0, structured_ratio) x sigma of its batch RMS (only at sigma <= focus when given), for the network to
-        remove with the noise."""
+        data-consistent samplers visit (they start at sigma 0.1) get most of the training."""
         t = torch.rand(x0.shape[0], generator=generator, device=x0.device)
         if focus is not None:
             top = math.log(min(focus, self.sigma_max) / self.sigma_min) / math.log(self.sigma_max / self.sigma_min)
@@ -61,12 +53,6 @@ class VESDE:
             t = torch.where(focused, t * top, t)
         sigma = self.sigma(t)
         noise = torch.randn(x0.shape, generator=generator, device=x0.device)
-        if structured is not None:
-            ratio = structured_ratio * torch.rand(x0.shape[0], generator=generator, device=x0.device)
-            if focus is not None:
-                ratio = torch.where(sigma <= focus, ratio, torch.zeros_like(ratio))
-            rms = structured.pow(2).mean().sqrt().clamp_min(1e-12)
-            noise = noise + ratio.reshape(-1, 1, 1, 1) * structured / rms
         denoised = self.denoise(network, x0 + sigma.reshape(-1, 1, 1, 1) * noise, sigma, cond)
         weight = (sigma ** 2 + self.sigma_data ** 2) / (sigma * self.sigma_data) ** 2
         return (weight.reshape(-1, 1, 1, 1) * (denoised - x0) ** 2).mean()

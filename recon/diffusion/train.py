@@ -52,7 +52,6 @@ class TrainConfig:
     skip_slices: tuple[int, ...] = ()  # slices of magnitude sources kept out (a tuning set)
     patient_variation: float = 0.0  # real cines as other patients' (recon.diffusion.patient_variation); 0 = off
     init_from: str | None = None  # start from these weights (same preset) instead of random ones
-    alias_share: float = 0.0  # batches that also carry sampler-like aliasing errors (recon.diffusion.aliasing)
     precision: str = "float32"  # arithmetic of the forward and backward passes (recon.diffusion.precision); the
                                 # weights, the optimiser and the loss stay float32 either way
 
@@ -135,7 +134,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     if isinstance(cfg.data, str):
         cfg.data = [cfg.data]
     data = PlaneSet.from_sources(cfg.data, cfg.planes, cfg.crop, cfg.variants, cfg.seed, tuple(cfg.skip_slices),
-                                 cfg.patient_variation, cfg.alias_share)
+                                 cfg.patient_variation)
     torch.manual_seed(cfg.seed)
     model = UNet(network_config(cfg)).to(device)
     ema = copy.deepcopy(model).eval()
@@ -173,11 +172,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     for step in range(start_step + 1, cfg.steps + 1):
         for group in optimiser.param_groups:
             group["lr"] = cfg.lr * min(1.0, step / max(cfg.warmup, 1))
-        x0, cond, error = data.batch_with_errors(cfg.batch, rng)
+        x0, cond = data.batch(cfg.batch, rng)
         cond = cond.to(device) if cond is not None and model.config.condition else None
-        error = error.to(device) if error is not None else None
         with network_arithmetic(cfg.precision):
-            loss = sde.loss(wrapped, x0.to(device), generator, focus=cfg.sigma_focus, cond=cond, structured=error)
+            loss = sde.loss(wrapped, x0.to(device), generator, focus=cfg.sigma_focus, cond=cond)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

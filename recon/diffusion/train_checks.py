@@ -71,10 +71,6 @@ def check_numbers(cfg) -> None:
         refuse("max_minutes", cfg.max_minutes, "a finite number of minutes above 0")
     if not is_real(cfg.patient_variation) or not 0 <= cfg.patient_variation <= 0.2:
         refuse("patient_variation", cfg.patient_variation, "a number in 0..0.2 (a share of the field of view; 0 = off)")
-    if not is_real(cfg.alias_share) or not 0 <= cfg.alias_share <= 1:
-        refuse("alias_share", cfg.alias_share, "a share in 0..1 (0 = off)")
-    if cfg.alias_share and cfg.planes not in ("yt", "xt", "both"):
-        refuse("alias_share", cfg.alias_share, "0 for x-y and k-space planes (aliasing errors are cut for y-t / x-t)")
     if not all(is_whole(v) and v >= 0 for v in cfg.skip_slices or ()):
         refuse("skip_slices", cfg.skip_slices, "slice numbers >= 0, e.g. 3,7")
 
