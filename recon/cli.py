@@ -127,7 +127,8 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     sim.add_argument("--radial", type=number(int, 1, 4096), metavar="SPOKES",
                      help="acquire along SPOKES golden-angle radial spokes per frame (true radial: k-space and its "
                           "trajectory 'traj'; R_eff = pi/2 * matrix / SPOKES)")
-    sim.add_argument("--count", type=number(int, 1, 100_000), default=1, help="write COUNT subjects into the folder OUT")
+    sim.add_argument("--count", type=number(int, 1, 100_000),
+                     help="write COUNT subjects into the folder OUT (without it, OUT is one file)")
     sim.add_argument("--vary", action="store_true", help="with --count: vary frames (12-25) and breathing")
     sim.set_defaults(func=cmd_simulate)
 

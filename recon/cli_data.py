@@ -13,7 +13,9 @@ def cmd_simulate(args) -> int:
     from .phantom import simulate_cine
     from .samples import real_cine, sample_cine
 
-    if args.count > 1:
+    if args.vary and args.count is None:
+        raise OutputError("--vary varies the subjects of a folder; add --count N (OUT is then a folder).")
+    if args.count is not None:
         if Path(args.out).exists() and not Path(args.out).is_dir():
             raise OutputError(f"{args.out} is a file; with --count, OUT is the folder the cines go into.")
         return simulate_folder(args)
@@ -77,9 +79,11 @@ def cmd_train(args) -> int:
                       sigma_max=args.sigma_max, sigma_focus=args.sigma_focus, max_minutes=args.max_minutes,
                       variants=args.variants, skip_slices=args.skip_slices, init_from=args.init_from,
                       precision=args.precision, patient_variation=args.patient_variation)
+    before = Path(args.out).stat().st_mtime_ns if Path(args.out).is_file() else None
     out = train(cfg, progress=not args.quiet)
     if int(os.environ.get("RANK", "0")) == 0:
-        print(f"wrote {out} {training_summary(out)}")
+        done = "unchanged" if before is not None and out.stat().st_mtime_ns == before else "wrote"
+        print(f"{done} {out} {training_summary(out)}")
     return 0
 
 

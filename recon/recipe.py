@@ -110,6 +110,8 @@ def recipe_from_dict(values, where: str = "recipe") -> Recipe:
     method, parameters = values.get("method"), values.get("parameters", {})
     if not isinstance(method, str) or not isinstance(parameters, dict):
         raise RecipeError(f"{where}: \"method\" must be a method name and \"parameters\" an object.")
+    if not isinstance(data.get("load", {}), (dict, type(None))):
+        raise RecipeError(f"{where}: \"data\".\"load\" must be an object of load options, e.g. {{\"slice\": 0}}.")
     try:
         methods.create(method, **dict(parameters))  # unknown parameters, wrong kinds, limits, choices
         load = LoadOptions.from_dict(data.get("load"))
@@ -120,7 +122,9 @@ def recipe_from_dict(values, where: str = "recipe") -> Recipe:
     if sens not in SENS_SOURCES:
         raise RecipeError(f"{where}: coil maps source {sens!r} unknown; choose one of {', '.join(SENS_SOURCES)}.")
     weights = values.get("weights", {})
-    if not isinstance(weights, dict) or not all(isinstance(v, dict) for v in weights.values()):
+    if not isinstance(weights, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("path"), str) and isinstance(v.get("sha256"), (str, type(None)))
+            for v in weights.values()):
         raise RecipeError(f"{where}: \"weights\" must map parameter names to {{path, sha256}}.")
     return Recipe(data["input"], method, dict(parameters), spec, load, sens, weights,
                   str(values.get("version", "unknown")))

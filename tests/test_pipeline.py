@@ -174,3 +174,20 @@ def test_recipe_round_trip_through_the_cli(tmp_path, cine, capsys):
     (tmp_path / "bad.json").write_text(json.dumps(values))
     assert main(["recon", "--recipe", str(tmp_path / "bad.json")]) == 2
     assert "outside" in capsys.readouterr().err
+
+
+def test_malformed_recipe_parts_are_named_not_crashed_on(tmp_path, cine):
+    from recon.recipe import RecipeError, make_recipe, recipe_from_dict
+
+    path = write_native(tmp_path / "c.h5", cine)
+    good = json.loads(make_recipe(str(path), methods.create("lps"), MaskSpec("vista", 8, 8)).save(
+        tmp_path / "r.json").read_text())
+    for part, value, words in ((("data", "load"), [1, 2], '"load" must be an object'),
+                               (("weights",), {"model": {"path": 5, "sha256": "x"}}, '"weights" must map')):
+        values = json.loads(json.dumps(good))
+        target = values
+        for key in part[:-1]:
+            target = target[key]
+        target[part[-1]] = value
+        with pytest.raises(RecipeError, match=words):
+            recipe_from_dict(values)

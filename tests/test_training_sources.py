@@ -27,8 +27,10 @@ def test_source_spec_takes_an_optional_weight():
     assert Source.parse("data/train") == Source(Path("data/train"), 1.0)
     assert Source.parse("a/b.npz:2.5").weight == 2.5
     assert Source.parse("a/b.npz:2.5").path.name == "b.npz"
-    with pytest.raises(ReconError, match="weight"):
-        Source.parse("a/b.npz:0")
+    assert Source.parse("a/b.npz:1e-3").weight == 0.001
+    for bad in ("a/b.npz:0", "a/b.npz:-1", "a/b.npz:nan", "a/b.npz:abc"):
+        with pytest.raises(ReconError, match="weight after ':' must be"):
+            Source.parse(bad)
 
 
 def test_real_magnitude_becomes_plausible_complex_cines(magnitude_npz):
@@ -69,6 +71,39 @@ def test_sources_are_drawn_by_weight_not_by_size(tmp_path, magnitude_npz):
     real_share = planes.weights[2:].sum()  # the phantom contributes its y-t and x-t groups first
     assert real_share == pytest.approx(0.75)
     assert any("real magnitude cine" in s for s in planes.sources)
+
+
+def test_a_bad_cine_in_a_training_folder_is_named(tmp_path):
+    import h5py
+
+    folder = tmp_path / "phantoms"
+    folder.mkdir()
+    write_native(folder / "nan.h5", simulate_cine(frames=4, size=16, coils=1, seed=10001, snr=None))
+    with h5py.File(folder / "nan.h5", "a") as f:
+        kspace = f["kspace"][...]
+        kspace.flat[3] = np.nan
+        f["kspace"][...] = kspace
+        del f["reference"]
+    with pytest.raises(DataError, match="training cine .*nan.h5: k-space contains 1 NaN"):
+        PlaneSet.from_sources([str(folder)], "both")
+
+
+def test_training_says_when_it_resumes_and_when_nothing_is_left(tmp_path, tiny_model, capsys):
+    import shutil
+
+    from recon.cli import main
+
+    out = tmp_path / "m.safetensors"
+    shutil.copy(tiny_model, out)
+    shutil.copy(tiny_model.with_suffix(".state.pt"), tmp_path / "m.state.pt")
+    argv = ["train", "--data", str(tiny_model.parent), "--out", str(out), "--preset", "tiny", "--batch", "2",
+            "--crop", "0", "--quiet"]
+    assert main(argv + ["--steps", "4"]) == 0  # the state is at step 4 already
+    text = capsys.readouterr()
+    assert "nothing to do" in text.err + text.out and "unchanged" in text.out
+    assert main(argv + ["--steps", "5"]) == 0
+    text = capsys.readouterr()
+    assert "resuming m.safetensors at step 4 of 5" in text.err + text.out and "wrote" in text.out
 
 
 def test_training_records_its_sources(tmp_path, magnitude_npz):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import DataError, ReconError
+from ..errors import DataError, FileFormatError, ReconError
 from .kinds import IMAGE_KINDS, plane_kind
 
 
@@ -44,14 +44,19 @@ def training_cine(path: Path) -> np.ndarray:
     from ..io import load
     from ..problem import make_problem
 
-    data = load(path)
-    if data.reference is not None:
-        return data.reference
-    if data.mask is not None and not data.mask.all():
-        raise DataError(f"{path} is undersampled and has no reference; y-t / x-t / x-y priors need fully sampled "
-                        "cines (GLDM's k-space priors are the ones that train on undersampled data).")
-    problem = make_problem(data)
-    return problem.to_output(problem.zero_filled())
+    try:
+        data = load(path)
+        if data.reference is not None:
+            return data.reference
+        if data.mask is not None and not data.mask.all():
+            raise DataError(f"{path} is undersampled and has no reference; y-t / x-t / x-y priors need fully "
+                            "sampled cines (GLDM's k-space priors are the ones that train on undersampled data).")
+        problem = make_problem(data)
+        return problem.to_output(problem.zero_filled())
+    except (DataError, FileFormatError) as exc:
+        if str(path) in str(exc):
+            raise
+        raise type(exc)(f"training cine {path}: {exc}") from None
 
 
 def source_of(path: Path) -> str:

@@ -35,12 +35,16 @@ class Source:
     @classmethod
     def parse(cls, spec: str) -> "Source":
         path, _, weight = spec.rpartition(":")
-        if path and weight.replace(".", "", 1).isdigit():
+        if not path or "/" in weight or Path(spec).exists():
+            return cls(Path(spec))
+        try:
             value = float(weight)
-            if not value > 0:
-                raise ReconError(f"training source '{spec}': the weight after ':' must be > 0.")
-            return cls(Path(path), value)
-        return cls(Path(spec))
+        except ValueError:
+            raise ReconError(f"training source '{spec}': the weight after ':' must be a number > 0, not "
+                             f"'{weight}' (a path with ':' in its name must exist).") from None
+        if not 0 < value < float("inf"):
+            raise ReconError(f"training source '{spec}': the weight after ':' must be > 0.")
+        return cls(Path(path), value)
 
     @property
     def is_phantom_folder(self) -> bool:

@@ -159,6 +159,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
     bar = tqdm(total=cfg.steps, initial=start_step, disable=not progress or rank != 0, desc=f"train {cfg.planes}")
     if rank == 0 and start_step == 0:
         bar.write(f"{parameter_count(model):,} parameters, {len(data):,} planes, {size} process(es)")
+    elif rank == 0:
+        bar.write(f"resuming {out.name} at step {start_step} of {cfg.steps} (its state: {state_path(out).name}; "
+                  "delete it to start afresh)" if start_step < cfg.steps else
+                  f"{out.name} already trained {start_step} steps (--steps {cfg.steps}); nothing to do")
     tic = time.perf_counter()
 
     def checkpoint(step: int) -> None:

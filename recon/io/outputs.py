@@ -149,6 +149,9 @@ class OutputPlan:
             if same_file(target, source):
                 raise OutputError(f"{what} {path} is an input of this run; writing it would destroy the data. "
                                   "Choose another name.")
+            if source.is_dir() and source in target.parents:
+                raise OutputError(f"{what} {path} is inside {source}, a folder this run reads; writing there could "
+                                  "replace its data or be read as data next time. Choose a path outside it.")
         for other in self.outputs:
             if same_file(target, other.target) or (other.folder and other.target in target.parents):
                 raise OutputError(f"{what} {path} is also the run's {other.what} output; give each output its own "

@@ -259,6 +259,27 @@ def test_train_out_that_is_a_training_source_is_refused(tmp_path):
     hostile(["train", "--data", f"{source}:2", "--out", source], tmp_path, words=("input of this run",))
 
 
+def test_train_out_inside_a_training_folder_is_refused(tmp_path):
+    from recon.io import write_native
+    from recon.phantom import simulate_cine
+
+    folder = tmp_path / "cines"
+    folder.mkdir()
+    write_native(folder / "good.h5", simulate_cine(frames=4, size=16, coils=1, seed=10001, snr=None))
+    hostile(["train", "--data", folder, "--out", folder / "good.h5", "--preset", "tiny"], tmp_path,
+            words=("inside", "a folder this run reads"))
+    hostile(["train", "--data", folder, "--out", folder / "new.safetensors", "--preset", "tiny"], tmp_path,
+            words=("inside",))
+
+
+def test_simulate_count_makes_a_folder_even_for_one_and_vary_needs_it(tmp_path):
+    hostile(["simulate", tmp_path / "one", "--count", "1", "--size", "16", "--frames", "2"], tmp_path, code=0,
+            new=("one",))
+    assert [p.name for p in (tmp_path / "one").iterdir()] == ["phantom_0.h5"]
+    hostile(["simulate", tmp_path / "v.h5", "--vary", "--size", "16", "--frames", "2"], tmp_path,
+            words=("--count",))
+
+
 def test_concurrent_overwrites_of_one_folder_end_with_one_whole_series(cine, tmp_path):
     hostile(recon(cine, "--out", tmp_path / "r.h5"), tmp_path, code=0, new=("r.h5",))
     command = [sys.executable, "-m", "recon.cli", "export", str(tmp_path / "r.h5"), "--dicom", str(tmp_path / "d"),
