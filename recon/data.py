@@ -135,7 +135,8 @@ def check_mask(mask, kspace_shape) -> np.ndarray:
     mask = mask != 0
     empty = np.flatnonzero(~mask.reshape(frames, -1).any(axis=1))
     if empty.size:
-        raise DataError(f"mask samples nothing in frame(s) {empty[:5].tolist()}; every frame needs some samples.")
+        listed = ", ".join(map(str, empty[:5].tolist())) + (f", ... ({empty.size} frames)" if empty.size > 5 else "")
+        raise DataError(f"mask samples nothing in frame(s) [{listed}]; every frame needs some samples.")
     return np.ascontiguousarray(mask)
 
 

@@ -213,7 +213,9 @@ def accel_for_effective(kind: str, ny: int, target: float, acs: int) -> float:
         return float(target)
     outer = ny / target - acs
     if outer < 1:
+        fix = "use fewer ACS lines (--acs) or a lower acceleration" if acs else \
+            f"every frame needs at least one line: use an effective acceleration of at most {ny}"
         raise MaskError(f"effective acceleration {target:g} leaves {ny / target:.1f} lines per frame, no more than "
-                        f"the {acs} ACS lines; use fewer ACS lines (--acs) or a lower acceleration.")
+                        f"the {acs} ACS lines; {fix}.")
     accel = (ny - acs) / outer
     return float(max(1, round(accel))) if kind in ("kt-uniform", "interleaved", "interleaved-random") else accel

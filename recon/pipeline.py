@@ -62,6 +62,13 @@ def measured_lines(data: CineData) -> np.ndarray | None:
     return np.broadcast_to(lines[:, :, None], (data.frames, *data.image_shape))
 
 
+def share_outside_mask(data: CineData) -> float:
+    """The share of the k-space's non-zero samples that its mask does not mark as measured."""
+    nonzero = data.kspace != 0
+    total = int(nonzero.sum())
+    return float((nonzero & ~np.asarray(data.mask, bool)[:, None]).sum() / total) if total else 0.0
+
+
 def undersample(data: CineData, kind: str = "vista", accel: float = 8, acs: int = 20,
                 seed: int = 0, accel_eff: float | None = None) -> tuple[CineData, dict]:
     """A new CineData with a retrospective mask (`kind`), or with the file's own samples (`kind="file"`); the
@@ -78,6 +85,12 @@ def undersample(data: CineData, kind: str = "vista", accel: float = 8, acs: int 
         mask = np.ascontiguousarray(own)
         info = {"kind": "file", "effective_accel": float(mask.size / max(int(mask.sum()), 1)),
                 "input_undersampled": True, "discarded": 0.0}
+        outside = share_outside_mask(data) if data.mask is not None else 0.0
+        if outside > 0:
+            warnings.warn(f"the file's k-space holds non-zero samples outside its mask ({outside:.1%} of them); the "
+                          "mask says what was measured, so they are not used (nor written with the result).",
+                          stacklevel=2)
+            return data.with_mask(mask), info
         return replace(data, mask=mask), info
     if accel_eff is not None:
         accel = accel_for_effective(kind, data.image_shape[0], accel_eff, acs)

@@ -57,3 +57,17 @@ def test_with_mask_zeroes_unsampled_locations():
     under = CineData(kspace=kspace()).validate().with_mask(mask)
     assert np.all(under.kspace[:, :, 1::2] == 0)
     assert np.all(under.kspace[:, :, ::2] != 0)
+
+
+def test_empty_frames_are_listed_and_a_long_list_says_it_is_cut():
+    from recon.phantom import simulate_cine
+
+    cine = simulate_cine(frames=8, size=16, coils=1, seed=1, snr=None)
+    mask = np.ones((8, 16, 16), bool)
+    mask[:7] = False
+    with pytest.raises(DataError, match=r"frame\(s\) \[0, 1, 2, 3, 4, \.\.\. \(7 frames\)\]"):
+        cine.with_mask(mask)
+    mask[:] = True
+    mask[3] = False
+    with pytest.raises(DataError, match=r"frame\(s\) \[3\];"):
+        cine.with_mask(mask)

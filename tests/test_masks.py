@@ -131,3 +131,13 @@ def test_acs_free_vista_reconstructs_within_1_db_of_8_acs_lines_at_the_same_effe
             assert info.mask["effective_accel"] == pytest.approx(5.82, abs=0.05)
             psnr[acs].append(reconstruct(problem, methods.create("lps"), reference, None).metrics["psnr"])
     assert np.mean(psnr[0]) > np.mean(psnr[8]) - 1.0, psnr
+
+
+def test_too_high_an_effective_acceleration_gets_advice_that_can_be_followed():
+    from recon.masks import accel_for_effective
+
+    with pytest.raises(MaskError, match="fewer ACS lines"):
+        accel_for_effective("vista", 128, 20, 8)
+    with pytest.raises(MaskError, match="at most 128") as refused:
+        accel_for_effective("vista", 128, 200, 0)
+    assert "fewer ACS" not in str(refused.value)

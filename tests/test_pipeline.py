@@ -67,6 +67,19 @@ def test_file_mask_of_a_zero_marked_file_and_the_discard_warning(cine):
     assert not full.mask["input_undersampled"] and full.mask["discarded"] == 0
 
 
+def test_samples_outside_a_files_own_mask_are_named_and_dropped(cine):
+    lines = np.zeros((6, 32, 32), bool)
+    lines[:, ::3] = True
+    data = CineData(kspace=cine.kspace, mask=lines, reference=cine.reference, meta=cine.meta)  # full k-space kept
+    with pytest.warns(UserWarning, match=r"non-zero samples outside its mask \(6\d\.\d% of them\)"):
+        kept, info = undersample(data, "file")
+    assert not kept.kspace[:, :, ~lines[0, :, 0]].any() and np.array_equal(kept.kspace[:, :, ::3], cine.kspace[:, :, ::3])
+    assert info["discarded"] == 0.0 and data.kspace is cine.kspace  # the input is not changed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a file whose k-space is zero outside its mask: nothing to say
+        undersample(cine.with_mask(lines), "file")
+
+
 def test_events_in_order_with_psnr_and_a_finished_result(cine):
     prepared = prepare(cine, MaskSpec("vista", 4, 8), "file")
     events = list(run(prepared, methods.create("lps", iterations=3, tolerance=0.0)))
