@@ -96,7 +96,8 @@ def cmd_recon(args) -> int:
     r_outside = f" R={mask_info['accel']:.3g} (outside {mask_info['acs']} ACS lines)," if "accel" in mask_info else ","
     if "spokes" in mask_info:
         r_outside = f", {mask_info['spokes']} spokes per frame,"
-    print(f"{args.method}: {result.steps} iteration{'s' if result.steps != 1 else ''} in {result.seconds:.2f} s; mask {mask_info['kind']}{r_outside} "
+    iterations = f"{result.steps} iteration{'s' if result.steps != 1 else ''}"
+    print(f"{args.method}: {iterations} in {result.seconds:.2f} s; mask {mask_info['kind']}{r_outside} "
           f"effective acceleration {mask_info['effective_accel']:.2f}")
     if result.metrics:
         m = result.metrics

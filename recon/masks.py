@@ -213,9 +213,10 @@ def accel_for_effective(kind: str, ny: int, target: float, acs: int) -> float:
         return float(target)
     outer = ny / target - acs
     if outer < 1:
-        fix = "use fewer ACS lines (--acs) or a lower acceleration" if acs else \
-            f"every frame needs at least one line: use an effective acceleration of at most {ny}"
+        if not acs:
+            raise MaskError(f"effective acceleration {target:g} leaves {ny / target:.1f} lines per frame; every frame "
+                            f"needs at least one line: use an effective acceleration of at most {ny}.")
         raise MaskError(f"effective acceleration {target:g} leaves {ny / target:.1f} lines per frame, no more than "
-                        f"the {acs} ACS lines; {fix}.")
+                        f"the {acs} ACS lines; use fewer ACS lines (--acs) or a lower acceleration.")
     accel = (ny - acs) / outer
     return float(max(1, round(accel))) if kind in ("kt-uniform", "interleaved", "interleaved-random") else accel
