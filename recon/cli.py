@@ -66,6 +66,14 @@ def load_input(args):
     return load(args.input, load_options(args))
 
 
+def default_mask(data) -> str:
+    """'file' for data that are already undersampled (a mask, missing lines, radial spokes), else 'vista'."""
+    from .pipeline import measured_lines
+    from .radial import RadialCine
+
+    return "file" if isinstance(data, RadialCine) or measured_lines(data) is not None else "vista"
+
+
 def cmd_recon(args) -> int:
     from tqdm import tqdm
 
@@ -77,7 +85,7 @@ def cmd_recon(args) -> int:
     plan, targets = plan_recon_outputs(args, method)
     patient = dicom_patient(args) if args.dicom else None
     data = load_input(args)
-    spec = MaskSpec(args.mask, args.accel, args.acs, args.seed, args.accel_eff)
+    spec = MaskSpec(args.mask or default_mask(data), args.accel, args.acs, args.seed, args.accel_eff)
     # the method never sees the reference; `data` is not changed (prepare works on a copy)
     problem, reference, run_info = prepare(data, spec, args.sens, load_options(args))
     mask_info = run_info.mask
@@ -143,7 +151,9 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     rec = sub.add_parser("recon", help="undersample (or use the file's mask) and reconstruct")
     rec.add_argument("input", help="k-space file, or 'sample' / 'real-sample' for the shipped cines")
     rec.add_argument("--method", default="lps", help=f"one of: {', '.join(methods.names())}")
-    rec.add_argument("--mask", default="vista", choices=[*KINDS, "file"])
+    rec.add_argument("--mask", choices=[*KINDS, "file"],
+                     help="undersampling pattern; default: the file's own samples ('file') when it is already "
+                          "undersampled or radial, else vista (retrospective, from fully sampled k-space)")
     rec.add_argument("--accel", type=number(float, 1, 1000), default=8.0, help="acceleration R, counted outside the ACS")
     rec.add_argument("--accel-eff", type=number(float, 1, 1000), help="effective acceleration (all k-t locations / sampled ones), "
                                                      "as scanners quote it; chooses R and overrides --accel")

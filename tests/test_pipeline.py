@@ -126,6 +126,19 @@ def test_preparing_yields_the_mask_then_coil_maps(cine):
     assert second.image.shape == (6, 32, 32) and second.image.max() > 0  # a map-free preview of what was measured
 
 
+def test_cli_keeps_an_undersampled_files_own_samples_by_default(tmp_path, cine, capsys):
+    mask = make_mask("kt-uniform", (6, 32, 32), 2, 8).array
+    path = write_native(tmp_path / "u.h5", cine.with_mask(mask))
+    out = tmp_path / "r.h5"
+    assert main(["recon", str(path), "--method", "zero-filled", "--sens", "file", "--out", str(out), "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    _, _, info = read_result(out)
+    assert info["mask"]["kind"] == "file" and info["mask"]["discarded"] == 0
+    full = write_native(tmp_path / "f.h5", cine)  # fully sampled: retrospective VISTA, as before
+    assert main(["recon", str(full), "--method", "zero-filled", "--sens", "file", "--out", str(out), "--quiet"]) == 0
+    assert read_result(out)[2]["mask"]["kind"] == "vista"
+
+
 def test_cli_writes_the_history_and_warns_on_discarded_samples(tmp_path, cine, capsys):
     path = write_native(tmp_path / "u.h5", cine.with_mask(make_mask("kt-uniform", (6, 32, 32), 2, 8).array))
     out = tmp_path / "r.h5"
