@@ -10,7 +10,7 @@ from napari.qt.threading import thread_worker
 
 from recon.io import LoadOptions, load
 from recon.io.options import opening_options
-from recon.pipeline import measured_lines
+from recon.pipeline import default_mask_kind
 
 from ._job import FILE_SOURCE, LAYER_PREFIX, SAMPLE_NAMES, SAMPLE_SHAPES, SAMPLE_SOURCES
 from ._layers import contrast
@@ -54,8 +54,7 @@ class DataSource:
         data = self.layer_data()
         if data is None and self.source.value not in SAMPLE_SOURCES:
             return  # a file not read yet: the run asks if a mask would discard measured samples
-        undersampled = data is not None and measured_lines(data) is not None
-        if undersampled:
+        if data is not None and default_mask_kind(data) == "file":
             self.mask.value = "file"
         elif self.mask.value == "file":
             self.mask.value = "vista"

@@ -66,26 +66,18 @@ def load_input(args):
     return load(args.input, load_options(args))
 
 
-def default_mask(data) -> str:
-    """'file' for data that are already undersampled (a mask, missing lines, radial spokes), else 'vista'."""
-    from .pipeline import measured_lines
-    from .radial import RadialCine
-
-    return "file" if isinstance(data, RadialCine) or measured_lines(data) is not None else "vista"
-
-
 def cmd_recon(args) -> int:
     from tqdm import tqdm
 
     from . import __version__
-    from .pipeline import MaskSpec, prepare, reconstruct
+    from .pipeline import MaskSpec, default_mask_kind, prepare, reconstruct
 
     params = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
     method = methods.create(args.method, **params)
     plan, targets = plan_recon_outputs(args, method)
     patient = dicom_patient(args) if args.dicom else None
     data = load_input(args)
-    spec = MaskSpec(args.mask or default_mask(data), args.accel, args.acs, args.seed, args.accel_eff)
+    spec = MaskSpec(args.mask or default_mask_kind(data), args.accel, args.acs, args.seed, args.accel_eff)
     # the method never sees the reference; `data` is not changed (prepare works on a copy)
     problem, reference, run_info = prepare(data, spec, args.sens, load_options(args))
     mask_info = run_info.mask

@@ -62,6 +62,11 @@ def measured_lines(data: CineData) -> np.ndarray | None:
     return np.broadcast_to(lines[:, :, None], (data.frames, *data.image_shape))
 
 
+def default_mask_kind(data: CineData) -> str:
+    """'file' (its own samples) for data that are already undersampled, else a retrospective 'vista' mask."""
+    return "file" if measured_lines(data) is not None else "vista"
+
+
 def share_outside_mask(data: CineData) -> float:
     """The share of the k-space's non-zero samples that its mask does not mark as measured."""
     nonzero = data.kspace != 0
