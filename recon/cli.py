@@ -77,7 +77,9 @@ def cmd_recon(args) -> int:
     plan, targets = plan_recon_outputs(args, method)
     patient = dicom_patient(args) if args.dicom else None
     data = load_input(args)
-    spec = MaskSpec(args.mask or default_mask_kind(data), args.accel, args.acs, args.seed, args.accel_eff)
+    kind = args.mask or default_mask_kind(data)
+    warn_unused_acs(args.acs, kind, data)
+    spec = MaskSpec(kind, args.accel, DEFAULT_ACS if args.acs is None else args.acs, args.seed, args.accel_eff)
     # the method never sees the reference; `data` is not changed (prepare works on a copy)
     problem, reference, run_info = prepare(data, spec, args.sens, load_options(args))
     mask_info = run_info.mask
@@ -105,6 +107,21 @@ def cmd_recon(args) -> int:
     measured = replace(run_info.measured, reference=reference)  # the output file keeps the reference
     write_recon_outputs(plan, targets, measured, result, info, patient, args.spacing)
     return 0
+
+
+DEFAULT_ACS = 20
+
+
+def warn_unused_acs(acs: int | None, kind: str, data) -> None:
+    """--acs given where no ACS block is added: radial spokes, or the file's own samples."""
+    from .radial import RadialCine
+
+    if acs is None:
+        return
+    if kind in ("golden-angle", "radial") or isinstance(data, RadialCine):
+        warnings.warn(f"--acs {acs} is not used: radial spokes all cross the k-space centre, no ACS block is added.")
+    elif kind == "file":
+        warnings.warn(f"--acs {acs} is not used: --mask file keeps the file's own samples as they are.")
 
 
 def build_parser(method: str | None = None) -> argparse.ArgumentParser:
@@ -149,7 +166,8 @@ def build_parser(method: str | None = None) -> argparse.ArgumentParser:
     rec.add_argument("--accel", type=number(float, 1, 1000), default=8.0, help="acceleration R, counted outside the ACS")
     rec.add_argument("--accel-eff", type=number(float, 1, 1000), help="effective acceleration (all k-t locations / sampled ones), "
                                                      "as scanners quote it; chooses R and overrides --accel")
-    rec.add_argument("--acs", type=number(int, 0, 4096), default=20, help="fully sampled central lines")
+    rec.add_argument("--acs", type=number(int, 0, 4096),
+                     help=f"fully sampled central lines (default {DEFAULT_ACS}; Cartesian retrospective masks only)")
     rec.add_argument("--seed", type=SEED, default=0, help="mask seed")
     rec.add_argument("--sens", default="espirit", choices=["espirit", "file"], help="coil maps source")
     rec.add_argument("--out", help="output .h5 (default: INPUT_METHOD.h5)")
@@ -231,7 +249,9 @@ def with_recipe(argv: list[str]) -> list[str]:
         warnings.warn(f"recipe {known.recipe}: {line}")
     mask = recipe.mask
     tokens = [recipe.input, "--method", recipe.method, "--mask", mask.kind, "--accel", repr(float(mask.accel)),
-              "--acs", str(int(mask.acs)), "--seed", str(int(mask.seed)), "--sens", recipe.sens]
+              "--seed", str(int(mask.seed)), "--sens", recipe.sens]
+    if mask.kind not in ("golden-angle", "radial", "file"):  # the widget saves its (disabled) ACS control for these
+        tokens += ["--acs", str(int(mask.acs))]
     if mask.accel_eff is not None:
         tokens += ["--accel-eff", repr(float(mask.accel_eff))]
     for name, value in recipe.load.changed().items():

@@ -1,3 +1,4 @@
+import os
 import h5py
 import numpy as np
 import pytest
@@ -81,3 +82,19 @@ def test_failed_write_leaves_nothing(tmp_path):
         with atomic_path(target, overwrite=False):
             pass
     assert target.read_text() == "old"
+
+
+def test_atomic_write_is_reported_and_gets_the_usual_mode(tmp_path):
+    from safetensors.numpy import save_file
+
+    from recon.io.outputs import WRITTEN
+
+    WRITTEN.clear()
+    target = tmp_path / "w.safetensors"
+    with atomic_path(target) as tmp:
+        save_file({"a": np.zeros(2, np.float32)}, str(tmp))  # safetensors creates its file with mode 0600
+    old = os.umask(0o022)
+    os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~old
+    assert WRITTEN == [target]  # so an error or a cancel later in the run can say it exists
+    WRITTEN.clear()

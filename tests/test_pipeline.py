@@ -139,6 +139,23 @@ def test_cli_keeps_an_undersampled_files_own_samples_by_default(tmp_path, cine, 
     assert read_result(out)[2]["mask"]["kind"] == "vista"
 
 
+def test_acs_given_where_no_acs_block_is_added_is_said(tmp_path, cine, capsys):
+    from recon.recipe import make_recipe
+
+    path = write_native(tmp_path / "c.h5", cine)
+    out = tmp_path / "r.h5"
+    base = ["recon", str(path), "--method", "zero-filled", "--sens", "file", "--out", str(out), "--quiet"]
+    assert main([*base, "--mask", "radial", "--accel", "4", "--acs", "8"]) == 0
+    assert "--acs 8 is not used: radial spokes" in capsys.readouterr().err
+    assert main([*base, "--mask", "vista", "--accel", "4", "--acs", "8"]) == 0
+    assert "not used" not in capsys.readouterr().err
+    recipe = make_recipe(str(path), methods.create("zero-filled"), MaskSpec("radial", 4, 20), sens="file")
+    saved = recipe.save(tmp_path / "radial.json")  # the widget saves its disabled ACS control: no warning for it
+    assert main(["recon", "--recipe", str(saved), "--out", str(out), "--quiet"]) == 0
+    assert "not used" not in capsys.readouterr().err
+    assert read_result(out)[2]["mask"]["kind"] == "radial"
+
+
 def test_cli_writes_the_history_and_warns_on_discarded_samples(tmp_path, cine, capsys):
     path = write_native(tmp_path / "u.h5", cine.with_mask(make_mask("kt-uniform", (6, 32, 32), 2, 8).array))
     out = tmp_path / "r.h5"

@@ -9,6 +9,13 @@ from pathlib import Path
 from .outputs import STAGING, WRITTEN, clean_stale, remove, staging_name
 
 
+def new_file_mode() -> int:
+    """The mode open() gives a new file: rw for all, less the process's umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, overwrite: bool = True):
     """Yield a staging path next to `path`; on success it replaces `path`, on error it is removed. Leftovers of
@@ -21,10 +28,13 @@ def atomic_path(path: str | Path, overwrite: bool = True):
     tmp = staging_name(path, "part")
     try:
         yield tmp
+        if tmp.is_file():
+            os.chmod(tmp, new_file_mode())  # some writers (safetensors) create their files readable by the owner only
         os.replace(tmp, path)
     except OSError as exc:
         exc.filename = exc.filename or str(path)  # a write() error names no file; say which output failed
         raise
+    else:
         if not STAGING.match(path.name):  # a plan's staging file is reported when the plan commits
             WRITTEN.append(path)
     finally:
