@@ -97,4 +97,7 @@ def test_atomic_write_is_reported_and_gets_the_usual_mode(tmp_path):
     os.umask(old)
     assert target.stat().st_mode & 0o777 == 0o666 & ~old
     assert WRITTEN == [target]  # so an error or a cancel later in the run can say it exists
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"again")  # e.g. a training checkpoint, rewritten
+    assert WRITTEN == [target]
     WRITTEN.clear()

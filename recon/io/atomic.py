@@ -35,7 +35,7 @@ def atomic_path(path: str | Path, overwrite: bool = True):
         exc.filename = exc.filename or str(path)  # a write() error names no file; say which output failed
         raise
     else:
-        if not STAGING.match(path.name):  # a plan's staging file is reported when the plan commits
-            WRITTEN.append(path)
+        if not STAGING.match(path.name) and path not in WRITTEN:  # a plan's staging file: when the plan commits
+            WRITTEN.append(path)  # (training rewrites its checkpoint: once in the list)
     finally:
         remove(tmp)
