@@ -1,4 +1,5 @@
 import os
+
 import h5py
 import numpy as np
 import pytest
