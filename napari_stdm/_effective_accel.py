@@ -19,9 +19,12 @@ class EffectiveAccel:
         """R_eff next to R: the chosen mask on the chosen data's grid (and the file's own samples, if any); for
         radial spokes, Nyquist spokes / spokes per frame. ACS lines mean nothing to radial masks."""
         data, shape = self.layer_data(), self.data_shape()
-        self.acs.enabled = self.mask.value not in RADIAL_KINDS and not isinstance(data, RadialCine)
+        self.enable_mask_controls()
         try:
             if isinstance(data, RadialCine):
+                if self.mask.value != "file":
+                    raise ReconError(f"this file holds radial spokes; a {self.mask.value} mask cannot be applied to "
+                                     "them: choose mask 'file' (its own spokes).")
                 self.show_effective_accel(nyquist_spokes(data.image_shape) / data.spokes, data.spokes)
                 return
             own = None if data is None else measured_lines(data)
@@ -43,6 +46,13 @@ class EffectiveAccel:
             self.accel_eff.tooltip = "effective acceleration: shown once the data are loaded"
             return
         self.show_effective_accel(mask.size / max(int(mask.sum()), 1))
+
+    def enable_mask_controls(self):
+        """ACS lines only for Cartesian retrospective masks, R for any retrospective mask (also after a run, which
+        enables every control again)."""
+        radial_data = isinstance(self.layer_data(), RadialCine)
+        self.acs.enabled = self.mask.value not in (*RADIAL_KINDS, "file") and not radial_data
+        self.accel.enabled = self.mask.value != "file"
 
     def show_effective_accel(self, value: float, spokes: int | None = None):
         self.accel_eff.value = f"R_eff {value:.1f}"

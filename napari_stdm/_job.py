@@ -116,9 +116,10 @@ class RunJob:
         return texts
 
     def name(self) -> str:
-        """data · method · mask and effective acceleration · key parameters, e.g.
-        `sample · dstdm · vista R_eff 8.0 · 40 steps`."""
-        return " · ".join([self.data_name, self.method_name, self.mask_text(), *self.parameter_texts()])
+        """method · data · mask and effective acceleration · key parameters, e.g.
+        `dstdm · sample · vista R_eff 8.0 · 80 steps`: the method first, as napari's layer list cuts long names in
+        the middle and runs on the same data differ by method."""
+        return " · ".join([self.method_name, self.data_name, self.mask_text(), *self.parameter_texts()])
 
     @property
     def title(self) -> str:

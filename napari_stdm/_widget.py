@@ -524,6 +524,8 @@ class ReconWidget(DataSource, EffectiveAccel, Playback, ResultActions, MapLayers
         for w in (self.source, self.file, self.reading, self.mask, self.accel_row, self.acs, self.seed, self.method,
                   self.params, self.sweep_text, self.recipe_row):
             w.enabled = not running
+        if not running:
+            self.enable_mask_controls()
         self.update_result_actions()
 
     def update_result_actions(self):

@@ -32,7 +32,13 @@ class Step:
 
     @property
     def text(self) -> str:
-        return f"{self.verb} {self.iterate.step}/{self.iterate.total}"
+        """'sampling step 9/16', or with several posterior samples 'sample 2/2, sampling step 1/8'."""
+        it = self.iterate
+        samples = it.extras.get("samples", 1)
+        if samples <= 1 or it.total % samples or "sample" not in it.extras:
+            return f"{self.verb} {it.step}/{it.total}"
+        per = it.total // samples
+        return f"sample {it.extras['sample']}/{samples}, {self.verb} {it.step - (it.extras['sample'] - 1) * per}/{per}"
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,8 @@ def undersample(data: CineData, kind: str = "vista", accel: float = 8, acs: int 
     own = measured_lines(data)
     if kind == "file":
         if own is None:
-            raise MaskError("--mask file was asked for, but the file holds no mask and no missing lines (it is fully "
-                            "sampled); pick a mask kind such as vista.")
+            raise MaskError("the mask 'file' (the data's own samples) was asked for, but the data hold no mask and no "
+                            "missing lines (they are fully sampled); pick a mask kind such as vista.")
         mask = np.ascontiguousarray(own)
         info = {"kind": "file", "effective_accel": float(mask.size / max(int(mask.sum()), 1)),
                 "input_undersampled": True, "discarded": 0.0}

@@ -16,6 +16,7 @@ from recon.io import LoadOptions, write_native
 from recon.io.native import read_result, read_result_history
 from recon.io.options import slice_count
 from recon.masks import make_mask
+from recon.methods.base import Iterate
 from recon.phantom import simulate_cine
 from recon.pipeline import DiscardRefused, MaskSpec, prepare, preparing, run, undersample
 
@@ -87,6 +88,8 @@ def test_events_in_order_with_psnr_and_a_finished_result(cine):
     steps = [e for e in events if isinstance(e, Step)]
     assert [e.iterate.step for e in steps] == [1, 2, 3] and all(e.psnr > 10 for e in steps)
     assert steps[0].text == "iteration 1/3"
+    two = Step(Iterate(5, 8, None, {"sample": 2, "samples": 2}), "sampling step")
+    assert two.text == "sample 2/2, sampling step 1/4"  # not "sampling step 5/8": each sample runs the steps asked
     assert isinstance(events[-1], Finished)
     result = events[-1].result
     assert result.status == "finished" and result.steps == result.total == 3 and result.metrics["psnr"] > 10

@@ -237,11 +237,12 @@ class DiffusionMethod(Method):
                         break
                     if step % self.preview_every == 0 or step == self.steps:
                         yield Iterate(done, total, problem.to_output(x),
-                                      {"residual": problem.op.residual(x, problem.kspace), "sample": k + 1})
+                                      {"residual": problem.op.residual(x, problem.kspace), "sample": k + 1,
+                                       "samples": self.samples})
             stack = torch.stack(finished)
             mean = stack.mean(dim=0)
             extras = {"residual": problem.op.residual(mean, problem.kspace), "sample": self.samples,
-                      "prior_map": prior_map(problem, mean)}
+                      "samples": self.samples, "prior_map": prior_map(problem, mean)}
             if self.samples > 1:
                 extras["uncertainty"] = (stack.abs().std(dim=0) * problem.scale).numpy()
             yield Iterate(total, total, problem.to_output(mean), extras)

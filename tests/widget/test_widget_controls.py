@@ -16,7 +16,7 @@ def test_layer_names_say_data_method_and_parameters(qtbot, widget):
     effective = widget.job.mask_info["effective_accel"]
     assert widget.accel_eff.value == estimate == f"R_eff {effective:.1f}"
     first = widget.preview.name
-    assert first == f"sample · lps · vista R_eff {effective:.1f} · 2 iterations"
+    assert first == f"lps · sample · vista R_eff {effective:.1f} · 2 iterations"
     set_params(widget, lambda_l=0.05)  # differs only in one parameter
     widget.run()
     wait_idle(qtbot, widget)

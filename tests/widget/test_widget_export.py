@@ -37,11 +37,11 @@ def test_runs_stay_as_layers_and_export(qtbot, widget, tmp_path):
         widget.run()
         wait_idle(qtbot, widget)
     names = [layer.name for layer in widget.viewer.layers]
-    assert any(n.startswith("sample · zero-filled · vista R_eff") for n in names)
-    assert any(n.startswith("sample · sense · vista R_eff") and n.endswith("15 iterations") for n in names)
+    assert any(n.startswith("zero-filled · sample · vista R_eff") for n in names)
+    assert any(n.startswith("sense · sample · vista R_eff") and n.endswith("15 iterations") for n in names)
     widget.viewer.grid.enabled = True
     widget.add_difference_layer()
-    assert any(n.startswith("difference · sample · sense") for n in (layer.name for layer in widget.viewer.layers))
+    assert any(n.startswith("difference · sense · sample") for n in (layer.name for layer in widget.viewer.layers))
     files = widget.export_dicom(str(tmp_path / "dicom"))
     assert len(files) == 12 and all(f.exists() for f in files)
     out = widget.save_h5(str(tmp_path / "r.h5"))

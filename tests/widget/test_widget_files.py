@@ -77,7 +77,7 @@ def test_opening_a_kspace_file_feeds_the_widget_and_runs(qtbot, widget, tmp_path
     widget.accel.value = 4
     widget.run()
     wait_idle(qtbot, widget)
-    assert widget.preview.data.shape == (6, 64, 64) and widget.preview.name.startswith("cine · zero-filled")
+    assert widget.preview.data.shape == (6, 64, 64) and widget.preview.name.startswith("zero-filled · cine")
     original = path.read_bytes()
     assert widget.save_h5(str(path)) is None and "input of this run" in str(widget.errors[-1])
     assert widget.export_dicom(str(tmp_path)) == [] and "holds" in str(widget.errors[-1])
@@ -123,7 +123,7 @@ def test_multi_slice_file_opens_with_a_slice_chooser_and_runs_the_chosen_slice(q
     widget.run()
     wait_idle(qtbot, widget)
     assert widget.errors == [] and widget.job.load_options.slice == 2
-    assert widget.preview.name.startswith("sax · slice 2 · zero-filled")
+    assert widget.preview.name.startswith("zero-filled · sax · slice 2")
     assert widget.result_info()["load"] == {"slice": 2}
 
 
@@ -229,3 +229,6 @@ def test_a_radial_file_runs_on_its_own_spokes(qtbot, widget, tmp_path):
     widget.run()
     wait_idle(qtbot, widget)
     assert widget.errors == [] and widget.preview.data.shape == (6, 64, 64)
+    assert not widget.acs.enabled and not widget.accel.enabled  # also after the run: the file's own spokes
+    widget.mask.value = "vista"
+    assert widget.accel_eff.value == "R_eff –" and "radial spokes" in widget.accel_eff.tooltip

@@ -133,7 +133,7 @@ def test_run_resets_progress_and_metrics_at_once_and_shows_each_phase(qtbot, wid
     assert full_text(widget.status) == "starting…"
     wait_idle(qtbot, widget)
     assert statuses[:3] == ["starting…", "coil maps…", "running lps…"], statuses
-    assert "iteration 3/3" in statuses and statuses[-1].startswith("done: sample · lps")
+    assert "iteration 3/3" in statuses and statuses[-1].startswith("done: lps · sample")
     statuses.clear()
     widget.method.value = "zero-filled"  # the same data and mask again: no reading, no coil maps
     widget.run()
@@ -192,7 +192,7 @@ def test_identical_runs_reuse_their_layers_and_finished_runs_free_their_data(qtb
         wait_idle(qtbot, widget)
         jobs.append(weakref.ref(widget.job))
     names = [layer.name for layer in widget.viewer.layers]
-    results = [n for n in names if n.startswith("sample · zero-filled")]
+    results = [n for n in names if n.startswith("zero-filled · sample")]
     assert len(results) == 2 and results[0].endswith("seed 1") and results[1].endswith("seed 2"), names
     assert sum(name.startswith("mask · sample · vista") for name in names) == 2
     gc.collect()
@@ -260,6 +260,7 @@ def test_golden_angle_radial_run_on_the_sample(qtbot, widget):
     widget.run()
     wait_idle(qtbot, widget)
     assert widget.errors == [] and widget.job.mask_info["spokes"] == spokes
+    assert not widget.acs.enabled and widget.accel.enabled  # the end of a run enables the controls, not ACS here
     result = widget.preview
     assert result.data.shape == (12, 128, 128) and "golden-angle" in result.name
     mask = next(layer for layer in widget.viewer.layers if layer.name.startswith("mask"))
