@@ -8,7 +8,8 @@ from pathlib import Path
 
 from napari.qt.threading import thread_worker
 
-from recon.io import LoadOptions, load
+from recon.errors import ReconError
+from recon.io import LoadOptions, detect, load
 from recon.io.options import opening_options
 from recon.pipeline import default_mask_kind
 
@@ -45,6 +46,11 @@ class DataSource:
         if self.source.value != FILE_SOURCE or not Path(path).is_file() or path == self._opened_path:
             return
         self._opened_path = path
+        try:
+            detect(Path(path))  # a file that is no k-space format at all is said now, not only at Run
+        except ReconError as exc:
+            self.set_status(f"cannot read this file: {exc}")
+            return
         options, slices = opening_options(path)
         with self.reading.changed.blocked():
             self.reading.set_options(options, slices)

@@ -399,11 +399,18 @@ class ReconWidget(DataSource, EffectiveAccel, Playback, ResultActions, MapLayers
         geometry = layer_kwargs(job.data.meta, job.data.frames)
         geometry["metadata"]["napari_stdm_mask"] = key
         selected = set(self.viewer.layers.selection), self.viewer.layers.selection.active
-        self.viewer.add_image(mask, name=self.unique_name(f"mask · {job.data_name} · {job.mask_text()}"),
-                              colormap="gray", contrast_limits=(0, 1), visible=False, **geometry)
+        layer = self.viewer.add_image(mask, name=self.unique_name(f"mask · {job.data_name} · {job.mask_text()}"),
+                                      colormap="gray", contrast_limits=(0, 1), visible=False, **geometry)
+        layer.events.visible.connect(lambda _event: self.raise_when_shown(layer))
         if selected[1] is not None:  # the hidden mask does not take the selection from the result
             self.viewer.layers.selection = selected[0]
             self.viewer.layers.selection.active = selected[1]
+
+    def raise_when_shown(self, layer):
+        """A mask ticked visible comes on top: the results added after it would cover it."""
+        layers = self.viewer.layers
+        if layer.visible and layer in layers and layers.index(layer) < len(layers) - 1:
+            layers.move(layers.index(layer), len(layers))
 
     def show_image(self, image: np.ndarray):
         self._last_preview = time.perf_counter()

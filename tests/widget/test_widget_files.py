@@ -62,6 +62,7 @@ def test_bad_file_shows_an_error_and_stays_usable(qtbot, widget, tmp_path):
     bad.write_text("not hdf5")
     widget.source.value = "k-space file"
     widget.file.value = bad
+    assert "cannot read this file" in full_text(widget.status) and "neither HDF5" in full_text(widget.status)
     widget.run()
     wait_idle(qtbot, widget)
     assert widget.errors and "neither HDF5" in str(widget.errors[-1])

@@ -195,6 +195,10 @@ def test_identical_runs_reuse_their_layers_and_finished_runs_free_their_data(qtb
     results = [n for n in names if n.startswith("zero-filled · sample")]
     assert len(results) == 2 and results[0].endswith("seed 1") and results[1].endswith("seed 2"), names
     assert sum(name.startswith("mask · sample · vista") for name in names) == 2
+    first_mask = next(layer for layer in widget.viewer.layers if layer.name.startswith("mask"))
+    assert not first_mask.visible and widget.viewer.layers.index(first_mask) < len(widget.viewer.layers) - 1
+    first_mask.visible = True  # ticked: on top of the results added after it, which would cover it
+    assert widget.viewer.layers[-1].name == first_mask.name  # (the widget sees layers through a proxy)
     gc.collect()
     assert [job() is not None for job in jobs] == [False, False, True], "finished runs still hold their data"
 
