@@ -165,8 +165,8 @@ class OutputPlan:
         if not target.is_dir() or not any(target.iterdir()):
             return
         if not overwrite:
-            raise OutputError(f"{output.what} {target} already holds files; choose a new or empty folder (or, in `stdm`, "
-                              "add --overwrite).")
+            raise OutputError(f"{output.what} {target} already holds files; choose a new or empty folder "
+                              "(or, in `stdm`, add --overwrite).")
         reason = output.replaceable(target)
         if reason:
             raise OutputError(f"{output.what} {target} is not replaced: {reason}. Only a series this tool wrote is "
