@@ -64,9 +64,6 @@ class RunTable(QTableWidget):
     def rows(self) -> list[list[str]]:
         return [[self.item(r, c).text() for c in range(self.columnCount())] for r in range(self.rowCount())]
 
-    def clear_rows(self) -> None:
-        self.setRowCount(0)
-
 
 class SweepActions:
     """Mixed into the dock widget (napari_stdm._widget.ReconWidget), whose state these methods read: `params`,
@@ -89,7 +86,6 @@ class SweepActions:
         except ReconError as exc:
             self.fail(exc)
             return
-        self.table.clear_rows()
         self._sweep, self._sweep_parameter = deque(counts), name
         self.run_next_count(None, None)
 

@@ -228,6 +228,9 @@ def test_closing_napari_mid_run_stops_the_run(qtbot, widget, tmp_path):
 
 def test_steps_sweep_runs_each_count_as_a_labelled_layer_with_a_table_row(qtbot, widget, tmp_path):
     open_small_cine(widget, tmp_path)
+    widget.method.value = "zero-filled"
+    widget.run()
+    wait_idle(qtbot, widget)
     widget.method.value = "lps"
     set_params(widget, tolerance=0.0)
     jobs, original = [], widget.run
@@ -239,9 +242,10 @@ def test_steps_sweep_runs_each_count_as_a_labelled_layer_with_a_table_row(qtbot,
     widget.run = recording_run
     widget.sweep_text.value = "2, 5"
     widget.sweep()
-    qtbot.waitUntil(lambda: widget.table.rowCount() == 2, timeout=120_000)
+    qtbot.waitUntil(lambda: widget.table.rowCount() == 3, timeout=120_000)
     wait_idle(qtbot, widget)
-    rows = widget.table.rows()
+    earlier, *rows = widget.table.rows()
+    assert earlier[:2] == ["zero-filled", "1"]  # a sweep adds to the comparison, it does not wipe earlier runs
     assert [r[:2] for r in rows] == [["lps · tolerance 0", "2"], ["lps · tolerance 0", "5"]]  # changed ones named
     assert all(float(r[2]) > 10 and 0 < float(r[3]) <= 1 and float(r[4]) >= 0 for r in rows)
     assert float(rows[1][2]) > float(rows[0][2])  # more iterations, better here
