@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from recon.errors import ReconError
 from recon.masks import make_mask
-from recon.pipeline import measured_lines
+from recon.pipeline import adds_acs, measured_lines
 from recon.radial import RadialCine, nyquist_spokes
 
-RADIAL_KINDS = ("radial", "golden-angle")  # spokes through the centre: no ACS block
 
 
 class EffectiveAccel:
@@ -50,8 +49,7 @@ class EffectiveAccel:
     def enable_mask_controls(self):
         """ACS lines only for Cartesian retrospective masks, R for any retrospective mask (also after a run, which
         enables every control again)."""
-        radial_data = isinstance(self.layer_data(), RadialCine)
-        self.acs.enabled = self.mask.value not in (*RADIAL_KINDS, "file") and not radial_data
+        self.acs.enabled = adds_acs(self.mask.value, self.layer_data())
         self.accel.enabled = self.mask.value != "file"
 
     def show_effective_accel(self, value: float, spokes: int | None = None):

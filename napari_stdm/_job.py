@@ -18,6 +18,7 @@ from recon import methods
 from recon.data import CineData
 from recon.events import Cancelled, Failed, Finished, MaskReady, Phase, Step  # noqa: F401  (re-exported)
 from recon.io import LoadOptions, load
+from recon.masks import DEFAULT_ACS
 from recon.pipeline import DiscardRefused, MaskSpec, Prepared, preparing, preview, run
 from recon.samples import real_cine, sample_cine
 
@@ -28,7 +29,6 @@ SAMPLE_NAMES = {"synthetic sample": "sample", "real cine (simulated coils)": "re
 SAMPLE_SHAPES = {"synthetic sample": (12, 128, 128), "real cine (simulated coils)": (25, 156, 192)}  # frames, y, x
 COUNT_PARAMETERS = ("steps", "iterations")  # shown first in a layer name: "40 steps"
 UNNAMED_PARAMETERS = ("preview_every",)  # do not change the result
-DEFAULT_ACS = 20
 PREVIEW_WAIT_S = 0.5  # at most, for the widget to show a preview image (RunJob.wait_until_shown)
 
 

@@ -17,7 +17,7 @@ from .diffusion.kinds import plane_kinds
 from .diffusion.precision import PRECISIONS
 from .entry import Terminated, on_sigterm
 from .errors import Cancelled, ReconError
-from .masks import KINDS
+from .masks import DEFAULT_ACS, KINDS
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -109,19 +109,15 @@ def cmd_recon(args) -> int:
     return 0
 
 
-DEFAULT_ACS = 20
-
-
 def warn_unused_acs(acs: int | None, kind: str, data) -> None:
-    """--acs given where no ACS block is added: radial spokes, or the file's own samples."""
-    from .radial import RadialCine
+    """--acs given where no ACS block is added (recon.pipeline.adds_acs): radial spokes, or the file's own samples."""
+    from .pipeline import adds_acs
 
-    if acs is None:
+    if acs is None or adds_acs(kind, data):
         return
-    if kind in ("golden-angle", "radial") or isinstance(data, RadialCine):
-        warnings.warn(f"--acs {acs} is not used: radial spokes all cross the k-space centre, no ACS block is added.")
-    elif kind == "file":
-        warnings.warn(f"--acs {acs} is not used: --mask file keeps the file's own samples as they are.")
+    why = "--mask file keeps the file's own samples as they are" if kind == "file" else \
+        "radial spokes all cross the k-space centre, no ACS block is added"
+    warnings.warn(f"--acs {acs} is not used: {why}.")
 
 
 def build_parser(method: str | None = None) -> argparse.ArgumentParser:
@@ -242,6 +238,7 @@ def with_recipe(argv: list[str]) -> list[str]:
     known, rest = pre.parse_known_args(argv[1:])
     if not known.recipe:
         return argv
+    from .pipeline import adds_acs
     from .recipe import read_recipe
 
     recipe = read_recipe(known.recipe)
@@ -250,7 +247,7 @@ def with_recipe(argv: list[str]) -> list[str]:
     mask = recipe.mask
     tokens = [recipe.input, "--method", recipe.method, "--mask", mask.kind, "--accel", repr(float(mask.accel)),
               "--seed", str(int(mask.seed)), "--sens", recipe.sens]
-    if mask.kind not in ("golden-angle", "radial", "file"):  # the widget saves its (disabled) ACS control for these
+    if adds_acs(mask.kind):  # the widget saves its (disabled) ACS control for the other kinds too
         tokens += ["--acs", str(int(mask.acs))]
     if mask.accel_eff is not None:
         tokens += ["--accel-eff", repr(float(mask.accel_eff))]

@@ -169,6 +169,8 @@ def radial(frames: int, ny: int, nx: int, accel: float) -> np.ndarray:
 
 # golden-angle: true radial spokes (recon.radial, NUFFT); radial: the same spokes rasterised onto the grid
 KINDS = ("vista", "kt-uniform", "kt-gaussian", "interleaved", "interleaved-random", "radial", "golden-angle")
+RADIAL_KINDS = ("radial", "golden-angle")  # spokes through the centre: no ACS block
+DEFAULT_ACS = 20
 
 
 def make_mask(kind: str, shape: tuple[int, int, int], accel: float, acs: int = 20, seed: int = 0) -> Mask:
@@ -209,7 +211,7 @@ def accel_for_effective(kind: str, ny: int, target: float, acs: int) -> float:
     """
     if not target >= 1 or not np.isfinite(target):
         raise MaskError(f"effective acceleration {target} must be a finite number >= 1.")
-    if kind in ("radial", "golden-angle"):
+    if kind in RADIAL_KINDS:
         return float(target)
     outer = ny / target - acs
     if outer < 1:

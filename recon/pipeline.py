@@ -24,7 +24,7 @@ from .data import CineData
 from .errors import DataError, MaskError, MethodError, ReconError
 from .events import Cancelled, Failed, Finished, MaskReady, Phase, Step
 from .io.options import LoadOptions
-from .masks import accel_for_effective, make_mask
+from .masks import DEFAULT_ACS, RADIAL_KINDS, accel_for_effective, make_mask
 from .methods import Iterate, Method
 from .metrics import all_metrics, psnr
 from .physics import rss_image
@@ -42,7 +42,7 @@ class MaskSpec:
 
     kind: str = "vista"
     accel: float = 8.0
-    acs: int = 20
+    acs: int = DEFAULT_ACS
     seed: int = 0
     accel_eff: float | None = None
 
@@ -65,6 +65,12 @@ def measured_lines(data: CineData) -> np.ndarray | None:
 def default_mask_kind(data: CineData) -> str:
     """'file' (its own samples) for data that are already undersampled, else a retrospective 'vista' mask."""
     return "file" if measured_lines(data) is not None else "vista"
+
+
+def adds_acs(kind: str, data: CineData | RadialCine | None = None) -> bool:
+    """Whether a mask of `kind` on `data` has an ACS block: Cartesian retrospective masks only (not radial spokes,
+    not a file's own samples)."""
+    return kind not in (*RADIAL_KINDS, "file") and not isinstance(data, RadialCine)
 
 
 def share_outside_mask(data: CineData) -> float:

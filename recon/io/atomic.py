@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from pathlib import Path
 
 from .outputs import STAGING, WRITTEN, clean_stale, remove, staging_name
 
 
+@functools.cache
 def new_file_mode() -> int:
-    """The mode open() gives a new file: rw for all, less the process's umask."""
+    """The mode open() gives a new file: rw for all, less the process's umask (read once: reading it means setting
+    it, which other threads writing files meanwhile would see)."""
     umask = os.umask(0o022)
     os.umask(umask)
     return 0o666 & ~umask
